@@ -1,0 +1,92 @@
+// A worker: one thread, one io_context, and everything its connections touch.
+//
+// A worker owns its listening sockets (SO_REUSEPORT, one per listener), the downstream
+// sessions accepted on them for their whole life, its upstream pools, its read-buffer pool and
+// its random source. Other threads talk to it only by posting to its io_context: a new
+// snapshot, a listener to start or stop, drain. Nothing here is shared, so nothing is locked.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/net/buffer.h"
+#include "proxy/router/fast_random.h"
+#include "proxy/snapshot/snapshot.h"
+#include "proxy/upstream/upstream_connection.h"
+
+namespace trellis::proxy {
+
+class DownstreamSession;
+
+class Worker {
+ public:
+  explicit Worker(uint32_t id);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  uint32_t id() const { return id_; }
+  boost::asio::io_context& context() { return ctx_; }
+
+  // Thread control (main thread).
+  void start();
+  void stopAndJoin();
+
+  // Cross-thread entry points: each posts to the worker's thread.
+  void setSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  // `acceptor` must have been created on this worker's context and be listening.
+  void addListener(std::shared_ptr<const Listener> listener, boost::asio::ip::tcp::acceptor acceptor);
+  // Stops accepting, closes idle connections and makes busy ones close after their current
+  // response. `on_drained` runs on this worker's thread once no connection is left.
+  void drain(std::function<void()> on_drained);
+  // Closes every connection now (after the drain time).
+  void closeAll();
+
+  // Safe from any thread.
+  int64_t activeConnections() const { return active_connections_.load(std::memory_order_relaxed); }
+
+  // Worker-thread state used by sessions.
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  BufferPool& buffers() { return buffers_; }
+  UpstreamPools& pools() { return pools_; }
+  FastRandom& random() { return random_; }
+  bool draining() const { return draining_; }
+  // Next endpoint index of `cluster` in its round-robin schedule.
+  uint32_t nextEndpoint(const Cluster& cluster);
+
+  // Session bookkeeping (worker thread).
+  std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* s);
+  void unregisterSession(std::list<DownstreamSession*>::iterator it);
+
+ private:
+  struct ActiveListener {
+    std::shared_ptr<const Listener> listener;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+  };
+  void accept(ActiveListener& al);
+  void checkDrained();
+
+  uint32_t id_;
+  boost::asio::io_context ctx_;
+  std::thread thread_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::unique_ptr<ActiveListener>> listeners_;
+  BufferPool buffers_;
+  UpstreamPools pools_;
+  FastRandom random_;
+  std::vector<uint32_t> rr_cursor_;
+  std::list<DownstreamSession*> sessions_;
+  bool draining_ = false;
+  std::function<void()> on_drained_;
+  std::atomic<int64_t> active_connections_{0};
+};
+
+}  // namespace trellis::proxy

@@ -1,0 +1,84 @@
+// The running proxy: workers, listeners, admin endpoint, drain and shutdown.
+//
+// This is where the pieces meet (the composition root, with proxy/main.cc only parsing the
+// command line), kept as a class so integration tests can run a real proxy in-process on
+// port 0 and ask it which ports it bound.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "proxy/admin/admin_server.h"
+#include "proxy/net/worker.h"
+#include "proxy/snapshot/snapshot.h"
+#include "proxy/stats/stats.h"
+
+namespace trellis::proxy {
+
+struct ServerOptions {
+  uint32_t concurrency = 1;
+  std::chrono::milliseconds drain_time{5000};
+  bool handle_signals = false;          // SIGTERM/SIGINT drain and exit (the binary sets it)
+  std::string admin_address_path;       // written with "host:port" once ready, as Envoy's flag
+  std::string bootstrap_source = "bootstrap";  // names the file in errors
+};
+
+struct BoundListener {
+  std::string name;
+  boost::asio::ip::tcp::endpoint address;  // with the port actually bound
+};
+
+class Server {
+ public:
+  // Compiles the bootstrap's static resources; errors name the offending field.
+  static absl::StatusOr<std::unique_ptr<Server>> create(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                                        ServerOptions options);
+  ~Server();
+
+  // Binds every listener and the admin address, starts the workers. After this returns OK the
+  // proxy accepts connections.
+  absl::Status start();
+  // Runs the main thread's loop until shutdown has completed.
+  void run();
+  // From any thread: stop accepting, drain in-flight requests (up to the drain time), stop.
+  void shutdown();
+
+  uint16_t adminPort() const { return admin_ ? admin_->port() : 0; }
+  const std::vector<BoundListener>& listeners() const { return bound_; }
+  StatsStore& stats() { return *stats_; }
+  bool live() const { return live_.load(); }
+
+ private:
+  Server(ServerOptions options, std::unique_ptr<StatsStore> stats);
+  void addAdminHandlers();
+  void beginDrain();
+  void finishShutdown();
+
+  ServerOptions options_;
+  std::unique_ptr<StatsStore> stats_;
+  boost::asio::io_context ctx_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer drain_timer_;
+  envoy::config::bootstrap::v3::Bootstrap bootstrap_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<AdminServer> admin_;
+  std::vector<BoundListener> bound_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::atomic<bool> live_{false};
+  bool draining_ = false;
+  bool stopped_ = false;
+  size_t workers_drained_ = 0;
+};
+
+}  // namespace trellis::proxy

@@ -1,0 +1,517 @@
+// Proto -> Snapshot, with the supported subset enforced field by field.
+#include "proxy/snapshot/compile.h"
+
+#include <algorithm>
+#include <set>
+
+#include <google/protobuf/descriptor.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "proxy/router/router.h"
+
+namespace trellis::proxy {
+
+namespace {
+
+namespace pb = google::protobuf;
+using ClusterProto = envoy::config::cluster::v3::Cluster;
+namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+namespace route = envoy::config::route::v3;
+
+constexpr char kHcmName[] = "envoy.filters.network.http_connection_manager";
+constexpr char kRouterName[] = "envoy.filters.http.router";
+
+std::string join(const std::string& path, const std::string& field) {
+  return path.empty() ? field : path + "." + field;
+}
+
+absl::Status invalid(const std::string& path, const std::string& what) {
+  return absl::InvalidArgumentError(path + ": " + what);
+}
+
+// Every field set on `m` must be one of `allowed`: the rest is config Trellis does not
+// implement, and ignoring it would change behaviour.
+absl::Status onlyFields(const pb::Message& m, const std::string& path, std::initializer_list<const char*> allowed) {
+  std::vector<const pb::FieldDescriptor*> set;
+  m.GetReflection()->ListFields(m, &set);
+  for (const auto* f : set) {
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return f->name() == a; }) != allowed.end()) {
+      continue;
+    }
+    std::string list = absl::StrJoin(allowed, ", ");
+    return invalid(join(path, f->name()),
+                   absl::StrCat("is not supported yet (supported fields of ", m.GetDescriptor()->full_name(), ": ",
+                                list.empty() ? "none" : list, ")"));
+  }
+  return absl::OkStatus();
+}
+
+Duration toDuration(const pb::Duration& d) {
+  return Duration(d.seconds() * 1000 + d.nanos() / 1000000);
+}
+
+absl::StatusOr<boost::asio::ip::tcp::endpoint> toEndpoint(const envoy::config::core::v3::Address& a,
+                                                          const std::string& path) {
+  if (!a.has_socket_address()) return invalid(path, "only socket_address is supported");
+  const auto& sa = a.socket_address();
+  std::string sp = join(path, "socket_address");
+  if (auto st = onlyFields(sa, sp, {"address", "port_value", "protocol", "ipv4_compat"}); !st.ok()) return st;
+  if (sa.protocol() != envoy::config::core::v3::SocketAddress::TCP) return invalid(join(sp, "protocol"), "only TCP is supported");
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(sa.address(), ec);
+  if (ec) {
+    return invalid(join(sp, "address"),
+                   absl::StrCat("'", sa.address(), "' is not an IP address (STATIC endpoints and listeners take literal IPv4/IPv6 addresses)"));
+  }
+  if (sa.port_value() > 65535) return invalid(join(sp, "port_value"), absl::StrCat(sa.port_value(), " is not a port (0-65535)"));
+  return boost::asio::ip::tcp::endpoint(addr, static_cast<uint16_t>(sa.port_value()));
+}
+
+absl::StatusOr<std::shared_ptr<const RE2>> compileRegex(const envoy::type::matcher::v3::RegexMatcher& m,
+                                                        const std::string& path) {
+  if (auto st = onlyFields(m, path, {"regex", "google_re2"}); !st.ok()) return st;
+  auto re = std::make_shared<RE2>(m.regex(), RE2::Quiet);
+  if (!re->ok()) return invalid(join(path, "regex"), absl::StrCat("'", m.regex(), "' is not a valid RE2 expression: ", re->error()));
+  return std::shared_ptr<const RE2>(std::move(re));
+}
+
+absl::StatusOr<StringMatch> compileStringMatch(const envoy::type::matcher::v3::StringMatcher& m, const std::string& path) {
+  if (auto st = onlyFields(m, path, {"exact", "prefix", "suffix", "contains", "safe_regex", "ignore_case"}); !st.ok()) {
+    return st;
+  }
+  StringMatch out;
+  out.ignore_case = m.ignore_case();
+  switch (m.match_pattern_case()) {
+    case envoy::type::matcher::v3::StringMatcher::kExact: out.kind = StringMatch::Kind::Exact; out.value = m.exact(); break;
+    case envoy::type::matcher::v3::StringMatcher::kPrefix: out.kind = StringMatch::Kind::Prefix; out.value = m.prefix(); break;
+    case envoy::type::matcher::v3::StringMatcher::kSuffix: out.kind = StringMatch::Kind::Suffix; out.value = m.suffix(); break;
+    case envoy::type::matcher::v3::StringMatcher::kContains: out.kind = StringMatch::Kind::Contains; out.value = m.contains(); break;
+    case envoy::type::matcher::v3::StringMatcher::kSafeRegex: {
+      auto re = compileRegex(m.safe_regex(), join(path, "safe_regex"));
+      if (!re.ok()) return re.status();
+      out.kind = StringMatch::Kind::Regex;
+      out.regex = *re;
+      break;
+    }
+    default:
+      return invalid(path, "one of exact, prefix, suffix, contains or safe_regex is required");
+  }
+  return out;
+}
+
+absl::StatusOr<HeaderMatch> compileHeaderMatch(const route::HeaderMatcher& m, const std::string& path) {
+  if (auto st = onlyFields(m, path, {"name", "exact_match", "safe_regex_match", "present_match", "prefix_match",
+                                     "suffix_match", "contains_match", "string_match", "invert_match"});
+      !st.ok()) {
+    return st;
+  }
+  if (m.name().empty()) return invalid(join(path, "name"), "a header name is required");
+  HeaderMatch out;
+  out.name = m.name();
+  std::transform(out.name.begin(), out.name.end(), out.name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (out.name[0] == ':' && out.name != ":method" && out.name != ":path" && out.name != ":authority") {
+    return invalid(join(path, "name"), absl::StrCat("pseudo-header '", m.name(), "' is not supported (:method, :path, :authority are)"));
+  }
+  out.invert = m.invert_match();
+  switch (m.header_match_specifier_case()) {
+    case route::HeaderMatcher::kExactMatch: out.match.kind = StringMatch::Kind::Exact; out.match.value = m.exact_match(); break;
+    case route::HeaderMatcher::kPrefixMatch: out.match.kind = StringMatch::Kind::Prefix; out.match.value = m.prefix_match(); break;
+    case route::HeaderMatcher::kSuffixMatch: out.match.kind = StringMatch::Kind::Suffix; out.match.value = m.suffix_match(); break;
+    case route::HeaderMatcher::kContainsMatch: out.match.kind = StringMatch::Kind::Contains; out.match.value = m.contains_match(); break;
+    case route::HeaderMatcher::kSafeRegexMatch: {
+      auto re = compileRegex(m.safe_regex_match(), join(path, "safe_regex_match"));
+      if (!re.ok()) return re.status();
+      out.match.kind = StringMatch::Kind::Regex;
+      out.match.regex = *re;
+      break;
+    }
+    case route::HeaderMatcher::kStringMatch: {
+      auto sm = compileStringMatch(m.string_match(), join(path, "string_match"));
+      if (!sm.ok()) return sm.status();
+      out.match = std::move(*sm);
+      break;
+    }
+    case route::HeaderMatcher::kPresentMatch:
+      out.present_only = true;
+      out.present_value = m.present_match();
+      break;
+    default:
+      // No specifier: Envoy treats it as "header present".
+      out.present_only = true;
+      break;
+  }
+  return out;
+}
+
+absl::StatusOr<Route> compileRoute(const route::Route& r, const std::string& path,
+                                   const absl::flat_hash_map<std::string, uint32_t>& cluster_index,
+                                   bool require_known_clusters) {
+  if (auto st = onlyFields(r, path, {"name", "match", "route", "direct_response"}); !st.ok()) return st;
+  Route out;
+  out.name = r.name();
+  const std::string mp = join(path, "match");
+  const auto& m = r.match();
+  if (auto st = onlyFields(m, mp, {"prefix", "path", "safe_regex", "case_sensitive", "headers"}); !st.ok()) return st;
+  switch (m.path_specifier_case()) {
+    case route::RouteMatch::kPrefix: out.match.kind = RouteMatch::PathKind::Prefix; out.match.path = m.prefix(); break;
+    case route::RouteMatch::kPath: out.match.kind = RouteMatch::PathKind::Path; out.match.path = m.path(); break;
+    case route::RouteMatch::kSafeRegex: {
+      auto re = compileRegex(m.safe_regex(), join(mp, "safe_regex"));
+      if (!re.ok()) return re.status();
+      out.match.kind = RouteMatch::PathKind::Regex;
+      out.match.regex = *re;
+      break;
+    }
+    default:
+      return invalid(mp, "one of prefix, path or safe_regex is required");
+  }
+  out.match.case_sensitive = !m.has_case_sensitive() || m.case_sensitive().value();
+  if (!out.match.case_sensitive && out.match.kind == RouteMatch::PathKind::Regex) {
+    return invalid(join(mp, "case_sensitive"), "has no effect on safe_regex; put (?i) in the expression");
+  }
+  for (int i = 0; i < m.headers_size(); ++i) {
+    auto h = compileHeaderMatch(m.headers(i), absl::StrCat(mp, ".headers[", i, "]"));
+    if (!h.ok()) return h.status();
+    out.match.headers.push_back(std::move(*h));
+  }
+
+  if (r.has_direct_response()) {
+    const std::string dp = join(path, "direct_response");
+    const auto& d = r.direct_response();
+    if (auto st = onlyFields(d, dp, {"status", "body"}); !st.ok()) return st;
+    if (d.status() < 200 || d.status() > 599) return invalid(join(dp, "status"), absl::StrCat(d.status(), " is not a final status (200-599)"));
+    DirectResponse dr;
+    dr.status = static_cast<uint16_t>(d.status());
+    if (d.has_body()) {
+      if (auto st = onlyFields(d.body(), join(dp, "body"), {"inline_string", "inline_bytes"}); !st.ok()) return st;
+      dr.body = d.body().has_inline_string() ? d.body().inline_string() : d.body().inline_bytes();
+    }
+    out.direct = std::move(dr);
+    return out;
+  }
+  if (!r.has_route()) return invalid(path, "one of route or direct_response is required");
+
+  const std::string ap = join(path, "route");
+  const auto& a = r.route();
+  if (auto st = onlyFields(a, ap, {"cluster", "weighted_clusters", "timeout", "prefix_rewrite"}); !st.ok()) return st;
+  ForwardAction fwd;
+  if (a.has_timeout()) fwd.timeout = toDuration(a.timeout());
+  if (!a.prefix_rewrite().empty()) {
+    if (out.match.kind == RouteMatch::PathKind::Regex) return invalid(join(ap, "prefix_rewrite"), "needs a prefix or path match");
+    fwd.prefix_rewrite = a.prefix_rewrite();
+  }
+  auto resolve = [&](const std::string& name, const std::string& p) -> absl::StatusOr<std::optional<uint32_t>> {
+    if (name.empty()) return invalid(p, "a cluster name is required");
+    auto it = cluster_index.find(name);
+    if (it != cluster_index.end()) return std::optional<uint32_t>(it->second);
+    if (require_known_clusters) return invalid(p, absl::StrCat("unknown cluster '", name, "'"));
+    return std::optional<uint32_t>();
+  };
+  if (a.cluster_specifier_case() == route::RouteAction::kCluster) {
+    auto idx = resolve(a.cluster(), join(ap, "cluster"));
+    if (!idx.ok()) return idx.status();
+    fwd.targets.push_back(WeightedTarget{a.cluster(), *idx, 1});
+    fwd.total_weight = 1;
+  } else if (a.cluster_specifier_case() == route::RouteAction::kWeightedClusters) {
+    const std::string wp = join(ap, "weighted_clusters");
+    const auto& wc = a.weighted_clusters();
+    if (auto st = onlyFields(wc, wp, {"clusters", "total_weight"}); !st.ok()) return st;
+    if (wc.clusters_size() == 0) return invalid(join(wp, "clusters"), "at least one cluster is required");
+    uint64_t sum = 0;
+    for (int i = 0; i < wc.clusters_size(); ++i) {
+      const std::string cp = absl::StrCat(wp, ".clusters[", i, "]");
+      const auto& c = wc.clusters(i);
+      if (auto st = onlyFields(c, cp, {"name", "weight"}); !st.ok()) return st;
+      auto idx = resolve(c.name(), join(cp, "name"));
+      if (!idx.ok()) return idx.status();
+      uint32_t w = c.has_weight() ? c.weight().value() : 0;
+      sum += w;
+      fwd.targets.push_back(WeightedTarget{c.name(), *idx, w});
+    }
+    if (sum == 0) return invalid(join(wp, "clusters"), "the weights sum to 0; at least one must be positive");
+    if (sum > 0xffffffffULL) return invalid(join(wp, "clusters"), "the weights sum to more than 2^32-1");
+    if (wc.has_total_weight() && wc.total_weight().value() != sum) {
+      return invalid(join(wp, "total_weight"), absl::StrCat(wc.total_weight().value(), " does not equal the sum of the weights (", sum, ")"));
+    }
+    fwd.total_weight = static_cast<uint32_t>(sum);
+  } else {
+    return invalid(ap, "one of cluster or weighted_clusters is required");
+  }
+  out.forward = std::move(fwd);
+  return out;
+}
+
+absl::Status checkDomain(const std::string& d, const std::string& path) {
+  if (d.empty()) return invalid(path, "an empty domain matches nothing");
+  if (d == "*") return absl::OkStatus();
+  size_t stars = std::count(d.begin(), d.end(), '*');
+  if (stars > 1 || (stars == 1 && d.front() != '*' && d.back() != '*')) {
+    return invalid(path, absl::StrCat("'", d, "': a wildcard may only be the first or last character"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const RouteTable>> compileRouteTable(const route::RouteConfiguration& config,
+                                                                    const std::string& path,
+                                                                    const std::vector<std::shared_ptr<const Cluster>>& clusters,
+                                                                    bool require_known_clusters) {
+  if (auto st = onlyFields(config, path, {"name", "virtual_hosts", "validate_clusters"}); !st.ok()) return st;
+  absl::flat_hash_map<std::string, uint32_t> index;
+  for (const auto& c : clusters) index.emplace(c->name, c->index);
+  bool require = require_known_clusters;
+  if (config.has_validate_clusters()) require = config.validate_clusters().value();
+  auto table = std::make_shared<RouteTable>();
+  table->name = config.name();
+  std::set<std::string> seen_domains;
+  for (int v = 0; v < config.virtual_hosts_size(); ++v) {
+    const std::string vp = absl::StrCat(join(path, "virtual_hosts"), "[", v, "]");
+    const auto& vh = config.virtual_hosts(v);
+    if (auto st = onlyFields(vh, vp, {"name", "domains", "routes"}); !st.ok()) return st;
+    VirtualHost host;
+    host.name = vh.name();
+    if (vh.domains_size() == 0) return invalid(join(vp, "domains"), "at least one domain is required");
+    for (int d = 0; d < vh.domains_size(); ++d) {
+      const std::string dp = absl::StrCat(vp, ".domains[", d, "]");
+      std::string dom = vh.domains(d);
+      if (auto st = checkDomain(dom, dp); !st.ok()) return st;
+      std::transform(dom.begin(), dom.end(), dom.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (!seen_domains.insert(dom).second) {
+        return invalid(dp, absl::StrCat("domain '", dom, "' appears in more than one virtual host"));
+      }
+      host.domains.push_back(std::move(dom));
+    }
+    for (int r = 0; r < vh.routes_size(); ++r) {
+      auto rt = compileRoute(vh.routes(r), absl::StrCat(vp, ".routes[", r, "]"), index, require);
+      if (!rt.ok()) return rt.status();
+      host.routes.push_back(std::move(*rt));
+    }
+    table->virtual_hosts.push_back(std::move(host));
+  }
+  table->lookup = std::make_shared<VirtualHostTable>(table->virtual_hosts);
+  return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+namespace {
+
+absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
+    const ClusterProto& c, const std::string& path, uint32_t index,
+    const envoy::config::endpoint::v3::ClusterLoadAssignment* eds, const std::string& eds_path, StatsStore& stats) {
+  if (auto st = onlyFields(c, path, {"name", "type", "connect_timeout", "lb_policy", "load_assignment",
+                                     "eds_cluster_config"});
+      !st.ok()) {
+    return st;
+  }
+  if (c.name().empty()) return invalid(join(path, "name"), "a cluster name is required");
+  if (c.type() != ClusterProto::STATIC && c.type() != ClusterProto::EDS) {
+    return invalid(join(path, "type"),
+                   absl::StrCat(ClusterProto::DiscoveryType_Name(c.type()), " is not supported yet (STATIC and EDS are)"));
+  }
+  if (c.lb_policy() != ClusterProto::ROUND_ROBIN) {
+    return invalid(join(path, "lb_policy"),
+                   absl::StrCat(ClusterProto::LbPolicy_Name(c.lb_policy()), " is not supported yet (ROUND_ROBIN is)"));
+  }
+  auto out = std::make_shared<Cluster>();
+  out->name = c.name();
+  out->index = index;
+  if (c.has_connect_timeout()) out->connect_timeout = toDuration(c.connect_timeout());
+  out->stats = stats.cluster(c.name());
+
+  const envoy::config::endpoint::v3::ClusterLoadAssignment* cla = nullptr;
+  std::string lp;
+  if (c.type() == ClusterProto::STATIC) {
+    if (c.has_eds_cluster_config()) return invalid(join(path, "eds_cluster_config"), "only applies to type EDS");
+    cla = &c.load_assignment();
+    lp = join(path, "load_assignment");
+  } else {
+    if (c.has_load_assignment()) return invalid(join(path, "load_assignment"), "type EDS takes its endpoints from EDS");
+    cla = eds;  // not yet delivered: the cluster has no endpoints (503 UH) until it is
+    lp = eds_path;
+  }
+  std::vector<uint32_t> weights;
+  if (cla) {
+    if (auto st = onlyFields(*cla, lp, {"cluster_name", "endpoints"}); !st.ok()) return st;
+    for (int l = 0; l < cla->endpoints_size(); ++l) {
+      const std::string llp = absl::StrCat(lp, ".endpoints[", l, "]");
+      const auto& locality = cla->endpoints(l);
+      if (auto st = onlyFields(locality, llp, {"locality", "lb_endpoints", "load_balancing_weight"}); !st.ok()) return st;
+      for (int e = 0; e < locality.lb_endpoints_size(); ++e) {
+        const std::string ep = absl::StrCat(llp, ".lb_endpoints[", e, "]");
+        const auto& lbe = locality.lb_endpoints(e);
+        if (auto st = onlyFields(lbe, ep, {"endpoint", "health_status", "load_balancing_weight"}); !st.ok()) return st;
+        if (auto st = onlyFields(lbe.endpoint(), join(ep, "endpoint"), {"address"}); !st.ok()) return st;
+        auto addr = toEndpoint(lbe.endpoint().address(), join(ep, "endpoint.address"));
+        if (!addr.ok()) return addr.status();
+        if (addr->port() == 0) return invalid(join(ep, "endpoint.address.socket_address.port_value"), "an endpoint needs a port (1-65535)");
+        uint32_t w = lbe.has_load_balancing_weight() ? lbe.load_balancing_weight().value() : 1;
+        if (w == 0) return invalid(join(ep, "load_balancing_weight"), "must be at least 1");
+        using HS = envoy::config::core::v3::HealthStatus;
+        HS hs = lbe.health_status();
+        bool usable = hs != envoy::config::core::v3::UNHEALTHY && hs != envoy::config::core::v3::DRAINING &&
+                      hs != envoy::config::core::v3::TIMEOUT;
+        out->endpoints.push_back(Endpoint{*addr, w});
+        weights.push_back(usable ? w : 0);
+      }
+    }
+  }
+  out->schedule = buildSchedule(weights);
+  return std::shared_ptr<const Cluster>(std::move(out));
+}
+
+absl::StatusOr<std::shared_ptr<const Listener>> compileListener(
+    const envoy::config::listener::v3::Listener& l, const std::string& path,
+    const absl::flat_hash_map<std::string, const Sourced<route::RouteConfiguration>*>& rds,
+    const std::vector<std::shared_ptr<const Cluster>>& clusters, bool require_known_clusters, StatsStore& stats) {
+  if (auto st = onlyFields(l, path, {"name", "address", "filter_chains", "traffic_direction"}); !st.ok()) return st;
+  if (l.name().empty()) return invalid(join(path, "name"), "a listener name is required");
+  auto out = std::make_shared<Listener>();
+  out->name = l.name();
+  auto addr = toEndpoint(l.address(), join(path, "address"));
+  if (!addr.ok()) return addr.status();
+  out->address = *addr;
+  if (l.filter_chains_size() != 1) {
+    return invalid(join(path, "filter_chains"), absl::StrCat("exactly one filter chain is supported, got ", l.filter_chains_size()));
+  }
+  const std::string fcp = join(path, "filter_chains[0]");
+  const auto& fc = l.filter_chains(0);
+  if (auto st = onlyFields(fc, fcp, {"filters", "name"}); !st.ok()) return st;
+  if (fc.filters_size() != 1) {
+    return invalid(join(fcp, "filters"), absl::StrCat("exactly one network filter (", kHcmName, ") is supported, got ", fc.filters_size()));
+  }
+  const std::string fp = join(fcp, "filters[0]");
+  const auto& f = fc.filters(0);
+  if (f.name() != kHcmName && !f.typed_config().Is<hcm::HttpConnectionManager>()) {
+    return invalid(join(fp, "name"), absl::StrCat("network filter '", f.name(), "' is not supported yet (", kHcmName, " is)"));
+  }
+  hcm::HttpConnectionManager h;
+  if (!f.typed_config().UnpackTo(&h)) {
+    return invalid(join(fp, "typed_config"), absl::StrCat("expected type.googleapis.com/", hcm::HttpConnectionManager::descriptor()->full_name(),
+                                                        ", got ", f.typed_config().type_url()));
+  }
+  const std::string hp = join(fp, "typed_config");
+  if (auto st = onlyFields(h, hp, {"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
+                                   "common_http_protocol_options", "request_headers_timeout", "max_request_headers_kb",
+                                   "use_remote_address", "skip_xff_append", "generate_request_id",
+                                   "preserve_external_request_id"});
+      !st.ok()) {
+    return st;
+  }
+  if (h.codec_type() != hcm::HttpConnectionManager::AUTO && h.codec_type() != hcm::HttpConnectionManager::HTTP1) {
+    return invalid(join(hp, "codec_type"), absl::StrCat(hcm::HttpConnectionManager::CodecType_Name(h.codec_type()),
+                                                       " is not supported yet (AUTO and HTTP1 are; both mean HTTP/1.x)"));
+  }
+  if (h.stat_prefix().empty()) return invalid(join(hp, "stat_prefix"), "a stat_prefix is required");
+  out->stat_prefix = h.stat_prefix();
+  if (h.http_filters_size() == 0) return invalid(join(hp, "http_filters"), absl::StrCat("the ", kRouterName, " filter is required"));
+  for (int i = 0; i < h.http_filters_size(); ++i) {
+    const std::string hfp = absl::StrCat(hp, ".http_filters[", i, "]");
+    const auto& hf = h.http_filters(i);
+    if (auto st = onlyFields(hf, hfp, {"name", "typed_config"}); !st.ok()) return st;
+    bool is_router = hf.name() == kRouterName || hf.typed_config().Is<envoy::extensions::filters::http::router::v3::Router>();
+    if (!is_router) return invalid(join(hfp, "name"), absl::StrCat("HTTP filter '", hf.name(), "' is not supported yet (", kRouterName, " is)"));
+    if (i != h.http_filters_size() - 1) return invalid(hfp, "the router filter must be the last HTTP filter");
+    if (hf.has_typed_config()) {
+      envoy::extensions::filters::http::router::v3::Router r;
+      if (!hf.typed_config().UnpackTo(&r)) return invalid(join(hfp, "typed_config"), "expected the Router type");
+      if (auto st = onlyFields(r, join(hfp, "typed_config"), {"dynamic_stats", "suppress_envoy_headers"}); !st.ok()) return st;
+    }
+  }
+  HttpOptions& opts = out->http;
+  if (h.has_common_http_protocol_options()) {
+    const auto& po = h.common_http_protocol_options();
+    const std::string pp = join(hp, "common_http_protocol_options");
+    if (auto st = onlyFields(po, pp, {"idle_timeout", "max_headers_count"}); !st.ok()) return st;
+    if (po.has_idle_timeout()) opts.idle_timeout = toDuration(po.idle_timeout());
+    if (po.has_max_headers_count()) {
+      if (po.max_headers_count().value() < 1) return invalid(join(pp, "max_headers_count"), "must be at least 1");
+      opts.max_headers_count = po.max_headers_count().value();
+    }
+  }
+  if (h.has_request_headers_timeout()) opts.request_headers_timeout = toDuration(h.request_headers_timeout());
+  if (h.has_max_request_headers_kb()) {
+    uint32_t kb = h.max_request_headers_kb().value();
+    if (kb < 1 || kb > 8192) return invalid(join(hp, "max_request_headers_kb"), absl::StrCat(kb, " is out of range (1-8192)"));
+    opts.max_request_headers_bytes = kb * 1024;
+  }
+  opts.use_remote_address = h.has_use_remote_address() && h.use_remote_address().value();
+  opts.skip_xff_append = h.skip_xff_append();
+  opts.generate_request_id = !h.has_generate_request_id() || h.generate_request_id().value();
+  opts.preserve_external_request_id = h.preserve_external_request_id();
+
+  if (h.has_route_config()) {
+    auto rt = compileRouteTable(h.route_config(), join(hp, "route_config"), clusters, require_known_clusters);
+    if (!rt.ok()) return rt.status();
+    out->routes = *rt;
+  } else if (h.has_rds()) {
+    const std::string rp = join(hp, "rds");
+    if (auto st = onlyFields(h.rds(), rp, {"config_source", "route_config_name"}); !st.ok()) return st;
+    auto it = rds.find(h.rds().route_config_name());
+    if (it == rds.end()) {
+      // Not delivered yet: an empty table answers 404 until it is.
+      auto empty = std::make_shared<RouteTable>();
+      empty->name = h.rds().route_config_name();
+      empty->lookup = std::make_shared<VirtualHostTable>(empty->virtual_hosts);
+      out->routes = std::move(empty);
+    } else {
+      auto rt = compileRouteTable(it->second->resource, it->second->path, clusters, false);
+      if (!rt.ok()) return rt.status();
+      out->routes = *rt;
+    }
+  } else {
+    return invalid(hp, "one of route_config or rds is required");
+  }
+  std::string addr_name = absl::StrCat(out->address.address().to_string(), "_", out->address.port());
+  out->listener_stats = stats.listener(addr_name);
+  out->http_stats = stats.http(out->stat_prefix);
+  return std::shared_ptr<const Listener>(std::move(out));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInput& input, StatsStore& stats) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->version = input.version;
+  absl::flat_hash_map<std::string, const Sourced<envoy::config::endpoint::v3::ClusterLoadAssignment>*> eds;
+  for (const auto& cla : input.load_assignments) eds[cla.resource.cluster_name()] = &cla;
+  absl::flat_hash_set<std::string> names;
+  for (size_t i = 0; i < input.clusters.size(); ++i) {
+    const auto& src = input.clusters[i];
+    if (!names.insert(src.resource.name()).second) {
+      return invalid(join(src.path, "name"), absl::StrCat("duplicate cluster name '", src.resource.name(), "'"));
+    }
+    std::string service = src.resource.name();
+    if (src.resource.has_eds_cluster_config() && !src.resource.eds_cluster_config().service_name().empty()) {
+      service = src.resource.eds_cluster_config().service_name();
+    }
+    auto it = eds.find(service);
+    auto c = compileCluster(src.resource, src.path, static_cast<uint32_t>(i),
+                            it == eds.end() ? nullptr : &it->second->resource,
+                            it == eds.end() ? std::string() : it->second->path, stats);
+    if (!c.ok()) return c.status();
+    snap->clusters.push_back(std::move(*c));
+  }
+  absl::flat_hash_map<std::string, const Sourced<route::RouteConfiguration>*> rds;
+  for (const auto& rc : input.route_configs) rds[rc.resource.name()] = &rc;
+  names.clear();
+  std::set<std::pair<std::string, uint16_t>> addresses;
+  for (const auto& src : input.listeners) {
+    if (!names.insert(src.resource.name()).second) {
+      return invalid(join(src.path, "name"), absl::StrCat("duplicate listener name '", src.resource.name(), "'"));
+    }
+    auto l = compileListener(src.resource, src.path, rds, snap->clusters, input.require_known_clusters, stats);
+    if (!l.ok()) return l.status();
+    if (!addresses.emplace((*l)->address.address().to_string(), (*l)->address.port()).second && (*l)->address.port() != 0) {
+      return invalid(join(src.path, "address"), "another listener already uses this address and port");
+    }
+    snap->listeners.push_back(std::move(*l));
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+}  // namespace trellis::proxy

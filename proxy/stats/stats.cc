@@ -1,0 +1,91 @@
+// Stats blocks and their exposition as a flat list of summed values.
+#include "proxy/stats/stats.h"
+
+#include <algorithm>
+
+namespace trellis::proxy {
+
+std::string_view responseFlagName(ResponseFlag f) {
+  switch (f) {
+#define TRELLIS_FLAG_NAME(n) \
+  case ResponseFlag::n:      \
+    return #n;
+    ALL_RESPONSE_FLAGS(TRELLIS_FLAG_NAME)
+#undef TRELLIS_FLAG_NAME
+    case ResponseFlag::Count:
+      break;
+  }
+  return "-";
+}
+
+namespace {
+
+template <class Map>
+auto* findOrCreate(Map& map, const std::string& name, size_t shards) {
+  auto it = map.find(name);
+  if (it == map.end()) {
+    using Block = typename Map::mapped_type::element_type;
+    it = map.emplace(name, std::make_unique<Block>(name, shards)).first;
+  }
+  return it->second.get();
+}
+
+template <class Block>
+void collectBlock(const Block& block, const std::string& family, std::vector<StatValue>& out) {
+  size_t first = out.size();
+  bool init = true;
+  for (const auto& shard : block.shards()) {
+    size_t i = first;
+    shard.visit([&](const char* stat, int64_t v, bool gauge) {
+      if (init) {
+        out.push_back(StatValue{family + "." + block.name() + "." + stat, family, block.name(), stat, v, gauge});
+      } else {
+        out[i++].value += v;
+      }
+    });
+    init = false;
+  }
+}
+
+}  // namespace
+
+HttpStats* StatsStore::http(const std::string& p) { return findOrCreate(http_, p, shards_); }
+ListenerStats* StatsStore::listener(const std::string& n) { return findOrCreate(listeners_, n, shards_); }
+ClusterStats* StatsStore::cluster(const std::string& n) { return findOrCreate(clusters_, n, shards_); }
+
+Counter& StatsStore::serverCounter(const std::string& name) {
+  auto& slot = server_counters_[name];
+  if (!slot) slot = std::make_unique<Counter>(0);
+  return *slot;
+}
+
+Gauge& StatsStore::serverGauge(const std::string& name) {
+  auto& slot = server_gauges_[name];
+  if (!slot) slot = std::make_unique<Gauge>(0);
+  return *slot;
+}
+
+std::vector<StatValue> StatsStore::collect() const {
+  std::vector<StatValue> out;
+  for (const auto& [name, block] : http_) {
+    collectBlock(*block, "http", out);
+    for (size_t f = 0; f < kResponseFlagCount; ++f) {
+      uint64_t sum = 0;
+      for (const auto& shard : block->shards()) sum += shard.response_flags[f].load(std::memory_order_relaxed);
+      std::string stat = "rq_response_flag_" + std::string(responseFlagName(static_cast<ResponseFlag>(f)));
+      out.push_back(StatValue{"http." + name + "." + stat, "http", name, stat, static_cast<int64_t>(sum), false});
+    }
+  }
+  for (const auto& [name, block] : listeners_) collectBlock(*block, "listener", out);
+  for (const auto& [name, block] : clusters_) collectBlock(*block, "cluster", out);
+  for (const auto& [name, c] : server_counters_) {
+    out.push_back(StatValue{"server." + name, "server", "", name, static_cast<int64_t>(c->load()), false});
+  }
+  for (const auto& [name, g] : server_gauges_) {
+    out.push_back(StatValue{"server." + name, "server", "", name, g->load(), true});
+  }
+  std::sort(out.begin(), out.end(), [](const StatValue& a, const StatValue& b) { return a.name < b.name; });
+  return out;
+}
+
+}  // namespace trellis::proxy

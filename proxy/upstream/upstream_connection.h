@@ -1,0 +1,76 @@
+// A keep-alive connection to one upstream endpoint, and the per-worker pools that keep them.
+//
+// Pools are per worker and per endpoint address: a worker never shares a connection with
+// another thread, so taking and returning one needs no lock. An idle pooled connection holds
+// no read buffer and waits for readability: if the upstream closes it (or sends anything
+// unexpected) while idle, the wait completes and the connection is dropped from the pool, so
+// a request is rarely handed a connection the upstream already closed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "proxy/http/parser.h"
+#include "proxy/net/buffer.h"
+#include "proxy/stats/stats.h"
+
+namespace trellis::proxy {
+
+class UpstreamPools;
+
+class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnection> {
+ public:
+  UpstreamConnection(boost::asio::any_io_executor ex, BufferPool& buffers, ClusterStats* stats, size_t shard);
+  ~UpstreamConnection();
+
+  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  Buffer& buffer() { return buffer_; }
+  http::Parser& parser() { return parser_; }
+  const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }
+  void setEndpoint(const boost::asio::ip::tcp::endpoint& ep) { endpoint_ = ep; }
+  uint64_t requestsServed() const { return requests_; }
+  void countRequest() { ++requests_; }
+
+ private:
+  friend class UpstreamPools;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::endpoint endpoint_;
+  Buffer buffer_;
+  http::Parser parser_;
+  ClusterStats* stats_;
+  size_t shard_;
+  uint64_t requests_ = 0;
+  bool idle_ = false;
+  uint64_t idle_generation_ = 0;
+};
+
+struct EndpointHash {
+  size_t operator()(const boost::asio::ip::tcp::endpoint& ep) const;
+};
+
+class UpstreamPools {
+ public:
+  explicit UpstreamPools(size_t max_idle_per_endpoint = 1024) : max_idle_(max_idle_per_endpoint) {}
+
+  // An idle connection to `ep`, most recently used first, or nullptr.
+  std::shared_ptr<UpstreamConnection> take(const boost::asio::ip::tcp::endpoint& ep);
+  // Returns a healthy connection whose last response was complete and fully read.
+  void give(std::shared_ptr<UpstreamConnection> conn);
+  // Closes every idle connection (drain, shutdown).
+  void closeAll();
+  size_t idleCount() const;
+
+ private:
+  void watch(const std::shared_ptr<UpstreamConnection>& conn);
+  void remove(UpstreamConnection* conn);
+
+  size_t max_idle_;
+  absl::flat_hash_map<boost::asio::ip::tcp::endpoint, std::vector<std::shared_ptr<UpstreamConnection>>, EndpointHash>
+      idle_;
+};
+
+}  // namespace trellis::proxy
