@@ -95,9 +95,13 @@ int Parser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
   if (!validFieldValue(at, len)) return s->fail(400, "invalid character in header value (or obs-fold)");
   auto& value = s->fields_.back().value;
+  const auto offset = static_cast<uint32_t>(at - s->base_);
   if (s->last_ != Last::Value) {
-    value.offset = static_cast<uint32_t>(at - s->base_);
+    value.offset = offset;
     s->last_ = Last::Value;
+  } else if (offset != value.offset + value.length) {
+    // llhttp reports a folded continuation line as more value bytes after a gap (CRLF SP).
+    return s->fail(400, "obs-fold (line folding) in a header value");
   }
   s->extend(value, at, len);
   return 0;

@@ -233,8 +233,17 @@ asio::awaitable<bool> DownstreamSession::readRequestHead() {
   }
   disarm();
   parser_.bindHead(in_.base(), head_);
-  // A message without a body ends with its head: let the parser reach that end now.
-  if (!head_.chunked && head_.content_length == 0) parser_.feed(in_.base(), parsed_, parsed_);
+  // A message without a body ends with its head: let the parser reach that end now. This is
+  // also where llhttp rejects framing it only judges after the head (Transfer-Encoding
+  // without a final chunked).
+  if (!head_.chunked && head_.content_length == 0) {
+    auto end = parser_.feed(in_.base(), parsed_, parsed_);
+    if (end.status == http::Parser::Status::Error) {
+      inc(hs.downstream_cx_protocol_error);
+      co_await localReply(parser_.errorStatus(), ResponseFlag::DPE, parser_.errorReason(), true);
+      co_return false;
+    }
+  }
   co_return true;
 }
 
