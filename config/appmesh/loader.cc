@@ -1,0 +1,650 @@
+// Loads a folder of App Mesh specs: see loader.h. Three steps: split every file into YAML
+// documents; index the Kubernetes objects and mesh names (so references resolve whatever file
+// defines their target); then read each document in its format. A document with any error
+// contributes nothing to the MeshSet.
+#include "config/appmesh/loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/appmesh/k8s_index.h"
+#include "config/appmesh/spec_parser.h"
+#include "config/appmesh/yaml_reader.h"
+
+namespace trellis::config::appmesh {
+
+namespace {
+
+using internal::av;
+using internal::DocContext;
+using internal::Fields;
+using internal::K8sIndex;
+using internal::Need;
+using internal::SpecContext;
+using Keys = std::vector<std::string_view>;
+
+constexpr std::string_view kK8sApiVersion = "appmesh.k8s.aws/v1beta2";
+constexpr std::string_view kTrellisApiVersion = "trellis.dev/v1";
+
+enum class Kind {
+  kMesh,
+  kVirtualNode,
+  kVirtualService,
+  kVirtualRouter,
+  kRoute,
+  kVirtualGateway,
+  kGatewayRoute,
+};
+
+// How each kind is spelled in the three formats.
+struct KindInfo {
+  Kind kind;
+  std::string_view k8sKind;    // Kubernetes kind; empty for Route (routes live in routers)
+  std::string_view wrapper;    // describe output's top-level key
+  std::string_view nameKey;    // CLI / describe name field
+  std::string_view parentKey;  // CLI / describe parent name field, for routes
+};
+
+constexpr KindInfo kKinds[] = {
+    {Kind::kMesh, "Mesh", "mesh", "meshName", ""},
+    {Kind::kVirtualNode, "VirtualNode", "virtualNode", "virtualNodeName", ""},
+    {Kind::kVirtualService, "VirtualService", "virtualService", "virtualServiceName", ""},
+    {Kind::kVirtualRouter, "VirtualRouter", "virtualRouter", "virtualRouterName", ""},
+    {Kind::kRoute, "", "route", "routeName", "virtualRouterName"},
+    {Kind::kVirtualGateway, "VirtualGateway", "virtualGateway", "virtualGatewayName", ""},
+    {Kind::kGatewayRoute, "GatewayRoute", "gatewayRoute", "gatewayRouteName", "virtualGatewayName"},
+};
+
+const KindInfo& infoOf(Kind kind) {
+  for (const KindInfo& info : kKinds) {
+    if (info.kind == kind) return info;
+  }
+  return kKinds[0];
+}
+
+// One YAML document (or one item of a Kubernetes List) to read.
+struct Document {
+  std::string file;
+  int index = 1;
+  YAML::Node node;
+  std::string root;  // path of `node` within the document: "" or "items[3]"
+};
+
+// ---- raw, error-free reads for the indexing pass (the full pass reports what is wrong).
+
+// yaml-cpp throws when asked the type of a missing key's node, so check IsDefined first.
+YAML::Node child(const YAML::Node& node, const char* key) {
+  if (!node.IsDefined() || !node.IsMap()) return YAML::Node();
+  return node[key];
+}
+
+std::string scalarOr(const YAML::Node& node, std::string fallback) {
+  if (node.IsDefined() && node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
+  return fallback;
+}
+
+bool isK8sList(const YAML::Node& node) {
+  return node.IsMap() && scalarOr(child(node, "apiVersion"), "") == "v1" &&
+         scalarOr(child(node, "kind"), "") == "List";
+}
+
+// What the controller names a Kubernetes object in App Mesh.
+std::string defaultAwsName(std::string_view kind, const std::string& name, const std::string& ns) {
+  if (kind == "Mesh" || kind == "VirtualService") return name;
+  return absl::StrCat(name, "_", ns);
+}
+
+std::string namespaceOf(std::string_view kind, const YAML::Node& metadata) {
+  if (kind == "Mesh") return "";  // cluster-scoped
+  return scalarOr(child(metadata, "namespace"), "default");
+}
+
+// The describe wrapper key of a document such as {"virtualNode": {...}}, if it is one.
+const KindInfo* describeKind(const YAML::Node& node) {
+  if (!node.IsMap() || node.size() != 1) return nullptr;
+  const std::string key = node.begin()->first.Scalar();
+  for (const KindInfo& info : kKinds) {
+    if (info.wrapper == key) return &info;
+  }
+  return nullptr;
+}
+
+// The kind of a CLI input document, from which name keys it has.
+std::optional<Kind> cliKind(const YAML::Node& node) {
+  auto has = [&](const char* key) { return child(node, key).IsDefined(); };
+  if (has("gatewayRouteName")) return Kind::kGatewayRoute;
+  if (has("routeName")) return Kind::kRoute;
+  if (has("virtualGatewayName")) return Kind::kVirtualGateway;
+  if (has("virtualNodeName")) return Kind::kVirtualNode;
+  if (has("virtualServiceName")) return Kind::kVirtualService;
+  if (has("virtualRouterName")) return Kind::kVirtualRouter;
+  if (has("meshName")) return Kind::kMesh;
+  return std::nullopt;
+}
+
+// ---- the pass that reads documents.
+
+struct Sizes {
+  size_t meshes, nodes, services, routers, routes, gateways, gatewayRoutes, endpoints;
+};
+
+Sizes sizesOf(const MeshSet& set) {
+  return {set.meshes.size(),         set.virtualNodes.size(), set.virtualServices.size(),
+          set.virtualRouters.size(), set.routes.size(),       set.virtualGateways.size(),
+          set.gatewayRoutes.size(),  set.endpoints.size()};
+}
+
+void truncateTo(MeshSet& set, const Sizes& sizes) {
+  set.meshes.resize(sizes.meshes);
+  set.virtualNodes.resize(sizes.nodes);
+  set.virtualServices.resize(sizes.services);
+  set.virtualRouters.resize(sizes.routers);
+  set.routes.resize(sizes.routes);
+  set.virtualGateways.resize(sizes.gateways);
+  set.gatewayRoutes.resize(sizes.gatewayRoutes);
+  set.endpoints.resize(sizes.endpoints);
+}
+
+// Reads one document at a time into the MeshSet, with the folder-wide index at hand.
+class DocumentReader {
+ public:
+  DocumentReader(const K8sIndex& index, std::vector<std::string> meshNames, MeshSet& set)
+      : index_(index), meshNames_(std::move(meshNames)), set_(set) {}
+
+  void read(const Document& document, DocContext& doc) {
+    Fields top(document.node, document.root, doc);
+    if (!top.valid()) return;
+    Source source;
+    source.file = document.file;
+    source.document = document.index;
+    if (top.has("apiVersion")) {
+      const std::string apiVersion = top.str("apiVersion").value_or("");
+      if (apiVersion == kK8sApiVersion) {
+        readKubernetes(top, source, doc);
+      } else if (apiVersion == kTrellisApiVersion) {
+        readEndpoints(top, source);
+      } else if (absl::StartsWith(apiVersion, "appmesh.k8s.aws/")) {
+        top.error("apiVersion", absl::StrCat("\"", apiVersion, "\" is not supported (allowed: ",
+                                             av(kK8sApiVersion), ")"));
+      } else {
+        top.error("apiVersion", absl::StrCat("\"", apiVersion, "\" is not supported (allowed: ",
+                                             av(kK8sApiVersion), ", ", av(kTrellisApiVersion),
+                                             ", or a v1 List of those)"));
+      }
+      return;
+    }
+    if (const KindInfo* info = describeKind(document.node)) {
+      std::optional<Fields> data = top.object(info->wrapper, Need::kRequired);
+      if (!data) return;
+      source.format = InputFormat::kDescribe;
+      source.specPath = internal::joinPath(data->path(), "spec");
+      readAwsResource(*data, *info, /*describe=*/true, source, doc);
+      return;
+    }
+    std::optional<Kind> kind = cliKind(document.node);
+    if (!kind) {
+      doc.error(document.root,
+                "cannot tell what this document is: expected aws appmesh CLI input (meshName, "
+                "virtualNodeName, ...), describe output ({\"virtualNode\": {...}}), an "
+                "appmesh.k8s.aws/v1beta2 object or a trellis.dev/v1 document");
+      return;
+    }
+    source.format = InputFormat::kCliInput;
+    source.specPath = internal::joinPath(document.root, "spec");
+    readAwsResource(top, infoOf(*kind), /*describe=*/false, source, doc);
+  }
+
+ private:
+  // CLI input and describe output: the same names and spec, different envelopes.
+  void readAwsResource(Fields& f, const KindInfo& info, bool describe, const Source& source,
+                       DocContext& doc) {
+    Keys keys{"meshName", "spec"};
+    if (info.kind != Kind::kMesh) keys.push_back(info.nameKey);
+    if (!info.parentKey.empty()) keys.push_back(info.parentKey);
+    if (describe) {
+      keys.insert(keys.end(), {"metadata", "status"});
+    } else {
+      keys.insert(keys.end(), {"tags", "clientToken"});
+      if (info.kind != Kind::kMesh) keys.push_back("meshOwner");
+    }
+    f.allowOnly(keys);
+
+    ResourceHeader header;
+    header.source = source;
+    header.mesh = f.str("meshName", Need::kRequired).value_or("");
+    header.name =
+        info.kind == Kind::kMesh ? header.mesh : f.str(info.nameKey, Need::kRequired).value_or("");
+    std::string parent;
+    if (!info.parentKey.empty()) parent = f.str(info.parentKey, Need::kRequired).value_or("");
+    if (describe) {
+      readDescribeMetadata(f, header);
+    } else {
+      header.meshOwner = f.str("meshOwner");
+      readTags(f, header);
+    }
+    std::optional<Fields> spec =
+        f.object("spec", info.kind == Kind::kMesh ? Need::kOptional : Need::kRequired);
+    SpecContext ctx{doc, nullptr, "", header.mesh};
+    addResource(info.kind, std::move(header), parent, spec, {}, ctx);
+  }
+
+  void readDescribeMetadata(Fields& f, ResourceHeader& header) {
+    if (std::optional<Fields> metadata = f.object("metadata")) {
+      metadata->allowOnly(
+          {"arn", "createdAt", "lastUpdatedAt", "meshOwner", "resourceOwner", "uid", "version"});
+      header.arn = metadata->str("arn");
+      header.meshOwner = metadata->str("meshOwner");
+    }
+    if (std::optional<Fields> status = f.object("status")) {
+      status->allowOnly({"status"});
+      const internal::EnumTable<std::string_view> kStatuses = {
+          {"ACTIVE", "ACTIVE"}, {"INACTIVE", "INACTIVE"}, {"DELETED", "DELETED"}};
+      std::optional<std::string_view> value = status->oneOf("status", kStatuses);
+      if (value && *value == "DELETED") {
+        status->error("status", "the resource was DELETED; remove this document");
+      }
+    }
+  }
+
+  void readTags(Fields& f, ResourceHeader& header) {
+    f.list("tags", Need::kOptional, [&](const YAML::Node& item, const std::string& path) {
+      Fields tag = internal::itemFields(item, path, f.doc());
+      if (!tag.valid()) return;
+      tag.allowOnly({"key", "value"});
+      Tag value;
+      value.key = tag.str("key", Need::kRequired).value_or("");
+      value.value = tag.str("value", Need::kRequired).value_or("");
+      header.tags.push_back(std::move(value));
+    });
+  }
+
+  // Reads the spec of any kind and appends the resource.
+  void addResource(Kind kind, ResourceHeader header, const std::string& parent,
+                   std::optional<Fields>& spec, const Keys& extraKeys, SpecContext& ctx) {
+    switch (kind) {
+      case Kind::kMesh: {
+        Mesh mesh;
+        static_cast<ResourceHeader&>(mesh) = std::move(header);
+        if (spec) internal::parseMeshSpec(*spec, extraKeys, mesh.spec, ctx);
+        set_.meshes.push_back(std::move(mesh));
+        break;
+      }
+      case Kind::kVirtualNode: {
+        VirtualNode node;
+        static_cast<ResourceHeader&>(node) = std::move(header);
+        if (spec) internal::parseVirtualNodeSpec(*spec, extraKeys, node.spec, ctx);
+        set_.virtualNodes.push_back(std::move(node));
+        break;
+      }
+      case Kind::kVirtualService: {
+        VirtualService service;
+        static_cast<ResourceHeader&>(service) = std::move(header);
+        if (spec) internal::parseVirtualServiceSpec(*spec, extraKeys, service.spec, ctx);
+        set_.virtualServices.push_back(std::move(service));
+        break;
+      }
+      case Kind::kVirtualRouter: {
+        VirtualRouter router;
+        static_cast<ResourceHeader&>(router) = std::move(header);
+        if (spec) internal::parseVirtualRouterSpec(*spec, extraKeys, router.spec, ctx);
+        set_.virtualRouters.push_back(std::move(router));
+        break;
+      }
+      case Kind::kRoute: {
+        Route route;
+        static_cast<ResourceHeader&>(route) = std::move(header);
+        route.virtualRouter = parent;
+        if (spec) internal::parseRouteSpec(*spec, extraKeys, route.spec, ctx);
+        set_.routes.push_back(std::move(route));
+        break;
+      }
+      case Kind::kVirtualGateway: {
+        VirtualGateway gateway;
+        static_cast<ResourceHeader&>(gateway) = std::move(header);
+        if (spec) internal::parseVirtualGatewaySpec(*spec, extraKeys, gateway.spec, ctx);
+        set_.virtualGateways.push_back(std::move(gateway));
+        break;
+      }
+      case Kind::kGatewayRoute: {
+        GatewayRoute route;
+        static_cast<ResourceHeader&>(route) = std::move(header);
+        route.virtualGateway = parent;
+        if (spec) internal::parseGatewayRouteSpec(*spec, extraKeys, route.spec, ctx);
+        set_.gatewayRoutes.push_back(std::move(route));
+        break;
+      }
+    }
+  }
+
+  // appmesh.k8s.aws/v1beta2 objects.
+  void readKubernetes(Fields& top, Source source, DocContext& doc) {
+    top.allowOnly({"apiVersion", "kind", "metadata", "spec", "status"});
+    const std::string kindName = top.str("kind", Need::kRequired).value_or("");
+    const KindInfo* info = nullptr;
+    for (const KindInfo& candidate : kKinds) {
+      if (!candidate.k8sKind.empty() && candidate.k8sKind == kindName) info = &candidate;
+    }
+    if (info == nullptr) {
+      if (!kindName.empty()) {
+        top.error("kind", absl::StrCat("\"", kindName,
+                                       "\" is not supported (allowed: Mesh, VirtualNode, "
+                                       "VirtualService, VirtualRouter, VirtualGateway, "
+                                       "GatewayRoute)"));
+      }
+      return;
+    }
+    // metadata is Kubernetes's business (labels, annotations, uid...); only the name matters.
+    std::optional<Fields> metadata = top.object("metadata", Need::kRequired);
+    if (!metadata) return;
+    const std::string name = metadata->str("name", Need::kRequired).value_or("");
+    const std::string ns = namespaceOf(info->k8sKind, top.raw("metadata"));
+    std::optional<Fields> spec =
+        top.object("spec", info->kind == Kind::kMesh ? Need::kOptional : Need::kRequired);
+    if (info->kind != Kind::kMesh && !spec) return;
+
+    source.format = InputFormat::kKubernetes;
+    source.specPath = internal::joinPath(top.path(), "spec");
+    source.k8sNamespace = ns;
+    source.k8sName = name;
+
+    ResourceHeader header;
+    header.source = source;
+    std::string awsName;
+    if (spec) awsName = spec->str("awsName").value_or("");
+    header.name = awsName.empty() ? defaultAwsName(info->k8sKind, name, ns) : awsName;
+    if (info->kind == Kind::kMesh) {
+      header.mesh = header.name;
+      if (spec) header.meshOwner = spec->str("meshOwner");
+    } else {
+      header.mesh = meshOf(*spec, doc);
+    }
+    SpecContext ctx{doc, &index_, ns, header.mesh};
+
+    switch (info->kind) {
+      case Kind::kMesh:
+        addResource(Kind::kMesh, std::move(header), "", spec,
+                    {"awsName", "namespaceSelector", "meshOwner"}, ctx);
+        break;
+      case Kind::kVirtualNode:
+        if (spec->has("backendGroups")) {
+          spec->error("backendGroups",
+                      "not supported: list the virtual services under backends (backend groups "
+                      "select services by labels, which a folder does not have)");
+        }
+        addResource(Kind::kVirtualNode, std::move(header), "", spec,
+                    {"awsName", "podSelector", "meshRef", "backendGroups"}, ctx);
+        break;
+      case Kind::kVirtualService:
+        addResource(Kind::kVirtualService, std::move(header), "", spec, {"awsName", "meshRef"},
+                    ctx);
+        break;
+      case Kind::kVirtualRouter: {
+        const std::string routerName = header.name;
+        addResource(Kind::kVirtualRouter, std::move(header), "", spec,
+                    {"awsName", "meshRef", "routes"}, ctx);
+        readInlineRoutes(*spec, source, routerName, ctx);
+        break;
+      }
+      case Kind::kVirtualGateway:
+        addResource(
+            Kind::kVirtualGateway, std::move(header), "", spec,
+            {"awsName", "namespaceSelector", "podSelector", "gatewayRouteSelector", "meshRef"},
+            ctx);
+        break;
+      case Kind::kGatewayRoute: {
+        const std::string gateway = gatewayOf(*spec, ctx);
+        addResource(Kind::kGatewayRoute, std::move(header), gateway, spec,
+                    {"awsName", "virtualGatewayRef", "meshRef"}, ctx);
+        break;
+      }
+      case Kind::kRoute:
+        break;
+    }
+  }
+
+  // A Kubernetes VirtualRouter carries its routes: spec.routes[] = {name, <route spec>}.
+  void readInlineRoutes(Fields& spec, const Source& routerSource, const std::string& router,
+                        SpecContext& ctx) {
+    spec.list("routes", Need::kOptional, [&](const YAML::Node& item, const std::string& path) {
+      std::optional<Fields> route = internal::itemFields(item, path, ctx.doc);
+      if (!route->valid()) return;
+      ResourceHeader header;
+      header.source = routerSource;
+      header.source.specPath = path;
+      header.mesh = ctx.mesh;
+      header.name = route->str("name", Need::kRequired).value_or("");
+      addResource(Kind::kRoute, std::move(header), router, route, {"name"}, ctx);
+    });
+  }
+
+  // The App Mesh mesh of a Kubernetes object: spec.meshRef, or the folder's only mesh.
+  std::string meshOf(Fields& spec, DocContext& doc) {
+    if (spec.has("meshRef")) {
+      std::optional<Fields> ref = spec.object("meshRef");
+      if (!ref) return "";
+      ref->allowOnly({"name", "uid"});
+      const std::string name = ref->str("name", Need::kRequired).value_or("");
+      if (const K8sIndex::Entry* mesh = index_.find("Mesh", "", name)) return mesh->awsName;
+      return name;  // a mesh defined in CLI or describe form, named by its App Mesh name
+    }
+    if (meshNames_.size() == 1) return meshNames_.front();
+    const std::string found = meshNames_.empty()
+                                  ? std::string("no mesh is defined in this folder")
+                                  : absl::StrCat("this folder defines ", meshNames_.size(),
+                                                 " meshes (", absl::StrJoin(meshNames_, ", "), ")");
+    doc.error(spec.pathOf("meshRef"),
+              absl::StrCat("required field missing: ", found,
+                           "; name the mesh with spec.meshRef.name (the controller derives it "
+                           "from the Mesh's namespaceSelector, which a folder cannot evaluate)"));
+    return "";
+  }
+
+  // The App Mesh virtual gateway of a Kubernetes GatewayRoute.
+  std::string gatewayOf(Fields& spec, SpecContext& ctx) {
+    if (spec.has("virtualGatewayRef")) {
+      std::optional<Fields> ref = spec.object("virtualGatewayRef");
+      if (!ref) return "";
+      ref->allowOnly({"name", "namespace", "uid"});
+      return internal::resolveK8sRef(*ref, "VirtualGateway", ctx).value_or("");
+    }
+    std::vector<const K8sIndex::Entry*> gateways = index_.ofKind("VirtualGateway");
+    if (gateways.size() == 1) return gateways.front()->awsName;
+    ctx.doc.error(spec.pathOf("virtualGatewayRef"),
+                  absl::StrCat("required field missing: this folder has ", gateways.size(),
+                               " VirtualGateway objects; name the gateway with "
+                               "spec.virtualGatewayRef.name (the controller picks it by "
+                               "gatewayRouteSelector, which a folder cannot evaluate)"));
+    return "";
+  }
+
+  // trellis.dev/v1 Endpoints.
+  void readEndpoints(Fields& top, Source source) {
+    top.allowOnly({"apiVersion", "kind", "mesh", "virtualNode", "endpoints"});
+    const std::string kind = top.str("kind", Need::kRequired).value_or("");
+    if (!kind.empty() && kind != "Endpoints") {
+      top.error("kind", absl::StrCat("\"", kind, "\" is not supported (allowed: Endpoints)"));
+      return;
+    }
+    source.format = InputFormat::kTrellis;
+    source.specPath = top.path();
+    Endpoints endpoints;
+    endpoints.source = source;
+    endpoints.mesh = top.str("mesh", Need::kRequired).value_or("");
+    endpoints.virtualNode = top.str("virtualNode", Need::kRequired).value_or("");
+    top.list("endpoints", Need::kRequired, [&](const YAML::Node& item, const std::string& path) {
+      Fields f = internal::itemFields(item, path, top.doc());
+      if (!f.valid()) return;
+      f.allowOnly({"address", "port", "weight"});
+      Endpoint endpoint;
+      endpoint.address = f.str("address", Need::kRequired).value_or("");
+      endpoint.port = f.int64("port");
+      endpoint.weight = f.int64("weight").value_or(1);
+      endpoints.endpoints.push_back(std::move(endpoint));
+    });
+    set_.endpoints.push_back(std::move(endpoints));
+  }
+
+  const K8sIndex& index_;
+  std::vector<std::string> meshNames_;
+  MeshSet& set_;
+};
+
+// Splits files into documents; a Kubernetes List becomes one document per item.
+std::vector<Document> splitDocuments(const std::vector<InputFile>& files,
+                                     internal::Diagnostics& diagnostics) {
+  std::vector<Document> documents;
+  for (const InputFile& file : files) {
+    std::vector<YAML::Node> nodes;
+    try {
+      nodes = YAML::LoadAll(file.content);
+    } catch (const YAML::Exception& e) {
+      // yaml-cpp reports syntax errors by exception; they stop here and become messages.
+      diagnostics.add(absl::StrCat(file.name, ": not valid YAML or JSON at line ", e.mark.line + 1,
+                                   ", column ", e.mark.column + 1, ": ", e.msg));
+      continue;
+    }
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const YAML::Node& node = nodes[i];
+      if (node.IsNull()) continue;  // an empty document, e.g. after a trailing "---"
+      const int index = static_cast<int>(i) + 1;
+      if (!isK8sList(node)) {
+        documents.push_back({file.name, index, node, ""});
+        continue;
+      }
+      const YAML::Node items = child(node, "items");
+      if (!items.IsDefined() || !items.IsSequence()) {
+        diagnostics.add(
+            absl::StrCat(file.name, " (document ", index, "): items: expected a list of objects"));
+        continue;
+      }
+      for (size_t j = 0; j < items.size(); ++j) {
+        documents.push_back({file.name, index, items[j], internal::indexPath("items", j)});
+      }
+    }
+  }
+  return documents;
+}
+
+// Indexes Kubernetes objects and collects every mesh name, whatever the format.
+void indexDocuments(const std::vector<Document>& documents, K8sIndex& index,
+                    std::vector<std::string>& meshNames) {
+  auto addMesh = [&](const std::string& name) {
+    if (!name.empty() && std::find(meshNames.begin(), meshNames.end(), name) == meshNames.end()) {
+      meshNames.push_back(name);
+    }
+  };
+  for (const Document& document : documents) {
+    const YAML::Node& node = document.node;
+    if (!node.IsMap()) continue;
+    if (child(node, "apiVersion").IsDefined()) {
+      if (scalarOr(child(node, "apiVersion"), "") != kK8sApiVersion) continue;
+      const std::string kind = scalarOr(child(node, "kind"), "");
+      const YAML::Node metadata = child(node, "metadata");
+      const std::string name = scalarOr(child(metadata, "name"), "");
+      if (kind.empty() || name.empty()) continue;
+      const std::string ns = namespaceOf(kind, metadata);
+      const std::string awsName =
+          scalarOr(child(child(node, "spec"), "awsName"), defaultAwsName(kind, name, ns));
+      index.add({kind, ns, name, awsName});
+      if (kind == "Mesh") addMesh(awsName);
+      continue;
+    }
+    if (const KindInfo* info = describeKind(node)) {
+      if (info->kind == Kind::kMesh) {
+        addMesh(scalarOr(child(child(node, "mesh"), "meshName"), ""));
+      }
+      continue;
+    }
+    if (cliKind(node) == Kind::kMesh) addMesh(scalarOr(child(node, "meshName"), ""));
+  }
+}
+
+bool hasSpecExtension(const std::string& name) {
+  return absl::EndsWith(name, ".json") || absl::EndsWith(name, ".yaml") ||
+         absl::EndsWith(name, ".yml");
+}
+
+// Lists and reads the spec files of `dir`. Returns false if the folder itself cannot be read.
+bool readFolder(const std::string& dir, std::vector<InputFile>& files,
+                std::vector<std::string>& errors) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) {
+    errors.push_back(absl::StrCat(dir, ": cannot read folder: ", ec.message()));
+    return false;
+  }
+  std::vector<std::string> names;
+  for (const std::filesystem::directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) break;
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || !hasSpecExtension(name)) continue;
+    std::error_code typeError;
+    if (!it->is_regular_file(typeError)) continue;
+    names.push_back(name);
+  }
+  if (ec) {
+    errors.push_back(absl::StrCat(dir, ": cannot list folder: ", ec.message()));
+    return false;
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::ifstream in(std::filesystem::path(dir) / name, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (!in) {
+      errors.push_back(absl::StrCat(name, ": cannot read file"));
+      continue;
+    }
+    files.push_back({name, content.str()});
+  }
+  return true;
+}
+
+}  // namespace
+
+LoadResult loadMeshFiles(const std::vector<InputFile>& files) {
+  internal::Diagnostics diagnostics;
+  const std::vector<Document> documents = splitDocuments(files, diagnostics);
+  K8sIndex index;
+  std::vector<std::string> meshNames;
+  indexDocuments(documents, index, meshNames);
+
+  LoadResult result;
+  DocumentReader reader(index, meshNames, result.mesh);
+  for (const Document& document : documents) {
+    DocContext doc(absl::StrCat(document.file, " (document ", document.index, ")"), diagnostics);
+    const Sizes before = sizesOf(result.mesh);
+    reader.read(document, doc);
+    if (doc.errorCount() > 0) truncateTo(result.mesh, before);
+  }
+  result.errors = diagnostics.take();
+  return result;
+}
+
+LoadResult loadMeshDirWithErrors(const std::string& dir) {
+  std::vector<InputFile> files;
+  std::vector<std::string> readErrors;
+  if (!readFolder(dir, files, readErrors)) return LoadResult{MeshSet{}, readErrors};
+  LoadResult result = loadMeshFiles(files);
+  result.errors.insert(result.errors.begin(), readErrors.begin(), readErrors.end());
+  return result;
+}
+
+absl::StatusOr<MeshSet> loadMeshDir(const std::string& dir) {
+  std::vector<InputFile> files;
+  std::vector<std::string> errors;
+  if (!readFolder(dir, files, errors)) return absl::NotFoundError(absl::StrJoin(errors, "\n"));
+  LoadResult result = loadMeshFiles(files);
+  errors.insert(errors.end(), result.errors.begin(), result.errors.end());
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return std::move(result.mesh);
+}
+
+}  // namespace trellis::config::appmesh
