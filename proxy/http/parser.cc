@@ -110,7 +110,13 @@ int Parser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
 int Parser::onHeadersComplete(llhttp_t* p) {
   auto* s = self(p);
   s->head_done_ = true;
-  if (s->type_ == Type::Response && s->skip_body_) return 1;  // message complete pauses next
+  if (s->type_ == Type::Response) {
+    // A response to HEAD, and a 1xx (other than 101), 204 or 304 response, ends with its head
+    // whatever Content-Length or Transfer-Encoding say (RFC 9112 section 6.3). llhttp 8 leaves
+    // that to this callback: returning 1 skips the body (message complete pauses next).
+    const int status = p->status_code;
+    if (s->skip_body_ || status == 204 || status == 304 || (status / 100 == 1 && status != 101)) return 1;
+  }
   return HPE_PAUSED;
 }
 

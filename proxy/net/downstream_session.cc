@@ -109,7 +109,10 @@ void DownstreamSession::start() {
   asio::co_spawn(socket_.get_executor(), run(), asio::detached);
 }
 
+bool DownstreamSession::draining() const { return drain_ || worker_.draining(); }
+
 void DownstreamSession::onDrain() {
+  drain_ = true;
   if (idle_) {
     inc(listener_->http_stats->shard(worker_.id()).downstream_cx_drain_close);
     closeSockets();
@@ -130,7 +133,7 @@ void DownstreamSession::closeSockets() {
 // ---- the deadline -------------------------------------------------------------------------
 
 void DownstreamSession::arm(Duration d, Wait w) {
-  if (d.count() == 0) {
+  if (d.count() == 0 || closed_) {  // a closed session unwinds without waiting
     wait_ = Wait::None;
     return;
   }
@@ -190,7 +193,7 @@ asio::awaitable<bool> DownstreamSession::readRequestHead() {
   if (in_.empty()) {
     in_.release();
     out_.release();
-    if (worker_.draining()) co_return false;
+    if (draining()) co_return false;
     idle_ = true;
     arm(listener_->http.idle_timeout, Wait::Idle);
     auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
@@ -252,10 +255,10 @@ asio::awaitable<bool> DownstreamSession::localReply(uint16_t status, ResponseFla
   countResponse(status);
   if (flag != ResponseFlag::Count) countFlag(flag);
   out_.clear();
-  http::writeLocalReply(out_, status, body, close || worker_.draining());
+  http::writeLocalReply(out_, status, body, close || draining());
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_.base(), out_.size()), kNoThrow);
   out_.clear();
-  co_return !ec && !close && !worker_.draining();
+  co_return !ec && !close && !draining();
 }
 
 void DownstreamSession::countResponse(uint16_t status) {
@@ -541,7 +544,7 @@ asio::awaitable<bool> DownstreamSession::relayResponse(const Cluster& cluster, D
   // Framing toward the client.
   const bool eof_body = !head_only && up.bodyEndsAtEof();
   const bool decode = !head_only && resp_.chunked && request_http10_;
-  const bool close = !request_keep_alive_ || worker_.draining() || eof_body || decode;
+  const bool close = !request_keep_alive_ || draining() || eof_body || decode;
   up.setDecodeBody(decode);
   switch (resp_.status / 100) {
     case 1: inc(cs.upstream_rq_1xx); break;

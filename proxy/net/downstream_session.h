@@ -37,6 +37,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   // Drain: an idle connection closes now; a busy one closes after its current response.
   void onDrain();
   void forceClose();
+  const Listener* listener() const { return listener_.get(); }
 
  private:
   enum class Wait : uint8_t { None, Idle, RequestHeaders, BodyIdle, Connect, Route };
@@ -60,6 +61,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   void onTimer(const boost::system::error_code& ec);
   void startTimer();
   void closeSockets();
+  bool draining() const;
 
   Worker& worker_;
   std::shared_ptr<const Listener> listener_;
@@ -92,6 +94,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   bool timer_pending_ = false;
   bool idle_ = false;
   bool closed_ = false;
+  bool drain_ = false;  // this session's listener was removed or changed
 };
 
 }  // namespace trellis::proxy

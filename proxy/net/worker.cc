@@ -34,6 +34,11 @@ void Worker::stopAndJoin() {
     ctx_.stop();
   });
   thread_.join();
+  // The sessions closed above still have completions queued (their sockets are closed, so
+  // each pending operation ends with an error). Let them unwind now, while this worker is
+  // whole: left to ~io_context, they would unregister from a session list already destroyed.
+  ctx_.restart();
+  ctx_.run();
 }
 
 void Worker::setSnapshot(std::shared_ptr<const Snapshot> snapshot) {
@@ -50,6 +55,25 @@ void Worker::addListener(std::shared_ptr<const Listener> listener, tcp::acceptor
   asio::post(ctx_, [this, al = std::move(al)]() mutable {
     listeners_.push_back(std::move(al));
     accept(*listeners_.back());
+  });
+}
+
+void Worker::removeListener(std::shared_ptr<const Listener> listener) {
+  asio::post(ctx_, [this, listener = std::move(listener)] {
+    for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+      if ((*it)->listener != listener) continue;
+      boost::system::error_code ignored;
+      (*it)->acceptor->close(ignored);
+      // The accept handler may still be queued with a reference to this entry: keep the
+      // entry until this worker stops, it holds only a closed socket.
+      retired_listeners_.push_back(std::move(*it));
+      listeners_.erase(it);
+      break;
+    }
+    std::vector<DownstreamSession*> sessions(sessions_.begin(), sessions_.end());
+    for (auto* s : sessions) {
+      if (s->listener() == listener.get()) s->onDrain();
+    }
   });
 }
 

@@ -44,6 +44,9 @@ class Worker {
   void setSnapshot(std::shared_ptr<const Snapshot> snapshot);
   // `acceptor` must have been created on this worker's context and be listening.
   void addListener(std::shared_ptr<const Listener> listener, boost::asio::ip::tcp::acceptor acceptor);
+  // Stops accepting on `listener` (a listener removed or replaced by a config update) and
+  // drains the connections it accepted; other listeners are untouched.
+  void removeListener(std::shared_ptr<const Listener> listener);
   // Stops accepting, closes idle connections and makes busy ones close after their current
   // response. `on_drained` runs on this worker's thread once no connection is left.
   void drain(std::function<void()> on_drained);
@@ -79,6 +82,7 @@ class Worker {
   std::thread thread_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<std::unique_ptr<ActiveListener>> listeners_;
+  std::vector<std::unique_ptr<ActiveListener>> retired_listeners_;
   BufferPool buffers_;
   UpstreamPools pools_;
   FastRandom random_;

@@ -2,10 +2,12 @@
 #include "proxy/server/server.h"
 
 #include <fstream>
+#include <future>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "proxy/server/node_identity.h"
 #include "proxy/snapshot/compile.h"
 
 namespace trellis::proxy {
@@ -50,78 +52,107 @@ std::string jsonEscape(const std::string& s) {
   return out;
 }
 
+// The gRPC target of the ADS server: ads_config's envoy_grpc cluster, a static cluster.
+absl::StatusOr<std::string> xdsTarget(const envoy::config::bootstrap::v3::Bootstrap& b, const Snapshot& snapshot) {
+  const auto& dr = b.dynamic_resources();
+  for (const auto* name : {"lds_config", "cds_config"}) {
+    const auto& cs = std::string(name) == "lds_config" ? dr.lds_config() : dr.cds_config();
+    bool present = std::string(name) == "lds_config" ? dr.has_lds_config() : dr.has_cds_config();
+    if (present && !cs.has_ads()) {
+      return absl::InvalidArgumentError(std::string("dynamic_resources.") + name +
+                                        ": only ads: {} is supported (everything comes over one ADS stream)");
+    }
+  }
+  if (!dr.has_ads_config()) return absl::InvalidArgumentError("dynamic_resources.ads_config: required");
+  const auto& ads = dr.ads_config();
+  using Api = envoy::config::core::v3::ApiConfigSource;
+  if (ads.api_type() != Api::GRPC && ads.api_type() != Api::AGGREGATED_GRPC) {
+    return absl::InvalidArgumentError("dynamic_resources.ads_config.api_type: " + Api::ApiType_Name(ads.api_type()) +
+                                      " is not supported (GRPC is)");
+  }
+  if (ads.transport_api_version() != envoy::config::core::v3::V3) {
+    return absl::InvalidArgumentError("dynamic_resources.ads_config.transport_api_version: must be V3");
+  }
+  if (ads.grpc_services_size() != 1 || !ads.grpc_services(0).has_envoy_grpc()) {
+    return absl::InvalidArgumentError(
+        "dynamic_resources.ads_config.grpc_services: exactly one entry with envoy_grpc.cluster_name is required");
+  }
+  const std::string& cluster = ads.grpc_services(0).envoy_grpc().cluster_name();
+  for (const auto& c : snapshot.clusters) {
+    if (c->name != cluster) continue;
+    if (c->endpoints.empty()) {
+      return absl::InvalidArgumentError("static cluster '" + cluster + "' (the xDS server) has no endpoints");
+    }
+    const auto& ep = c->endpoints[0].address;
+    return (ep.address().is_v6() ? "ipv6:[" + ep.address().to_string() + "]:" : "ipv4:" + ep.address().to_string() + ":") +
+           std::to_string(ep.port());
+  }
+  return absl::InvalidArgumentError("dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: '" + cluster +
+                                    "' is not a static cluster");
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options, std::unique_ptr<StatsStore> stats)
-    : options_(std::move(options)), stats_(std::move(stats)), signals_(ctx_), drain_timer_(ctx_) {}
+    : options_(std::move(options)),
+      stats_(std::move(stats)),
+      signals_(ctx_),
+      drain_timer_(ctx_),
+      initial_fetch_timer_(ctx_) {}
 
 Server::~Server() {
+  if (stream_) stream_->stop();
   for (auto& w : workers_) w->stopAndJoin();
+}
+
+void Server::runOnMain(std::function<void()> fn) {
+  std::promise<void> done;
+  asio::post(ctx_, [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                                                        ServerOptions options) {
   if (options.concurrency == 0) options.concurrency = 1;
-  if (bootstrap.has_dynamic_resources()) {
-    return absl::InvalidArgumentError("dynamic_resources: xDS is not supported yet; use static_resources");
-  }
   auto admin = adminEndpoint(bootstrap);
   if (!admin.ok()) return admin.status();
+  auto node = resolveNode(bootstrap.node(), options.getenv);
+  if (!node.ok()) return node.status();
   auto stats = std::make_unique<StatsStore>(options.concurrency + 1);
-  CompileInput input;
-  const auto& sr = bootstrap.static_resources();
-  for (int i = 0; i < sr.listeners_size(); ++i) {
-    input.listeners.push_back({sr.listeners(i), "static_resources.listeners[" + std::to_string(i) + "]"});
-  }
-  for (int i = 0; i < sr.clusters_size(); ++i) {
-    input.clusters.push_back({sr.clusters(i), "static_resources.clusters[" + std::to_string(i) + "]"});
-  }
-  input.require_known_clusters = true;
-  input.version = "static";
-  auto snapshot = compileSnapshot(input, *stats);
+  auto state = std::make_unique<XdsState>(bootstrap);
+  auto snapshot = state->compileCurrent(*stats);
   if (!snapshot.ok()) return snapshot.status();
   std::unique_ptr<Server> server(new Server(std::move(options), std::move(stats)));
   server->bootstrap_ = bootstrap;
+  server->node_ = *node;
+  server->state_ = std::move(state);
   server->snapshot_ = *snapshot;
+  if (bootstrap.has_dynamic_resources()) {
+    auto target = xdsTarget(bootstrap, *server->snapshot_);
+    if (!target.ok()) return target.status();
+    if (server->node_.id().empty()) {
+      return absl::InvalidArgumentError(
+          "node.id: required with dynamic_resources (set it in the bootstrap, or APPMESH_RESOURCE_ARN / "
+          "APPMESH_VIRTUAL_NODE_NAME in the environment)");
+    }
+    server->xds_target_ = *target;
+    const auto& dr = bootstrap.dynamic_resources();
+    if (dr.lds_config().has_initial_fetch_timeout()) {
+      const auto& d = dr.lds_config().initial_fetch_timeout();
+      server->initial_fetch_timeout_ = std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
+    }
+  }
   return server;
 }
 
 absl::Status Server::start() {
   started_at_ = std::chrono::steady_clock::now();
   for (uint32_t i = 0; i < options_.concurrency; ++i) workers_.push_back(std::make_unique<Worker>(i));
-
-  // Every worker gets its own socket per listener (SO_REUSEPORT): the kernel spreads new
-  // connections without a shared accept lock. With port 0 the first bind picks the port and
-  // the other workers bind the same one.
-  for (const auto& listener : snapshot_->listeners) {
-    tcp::endpoint ep = listener->address;
-    for (auto& w : workers_) {
-      tcp::acceptor acceptor(w->context());
-      boost::system::error_code ec;
-      acceptor.open(ep.protocol(), ec);
-      if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec) {
-        int one = 1;
-        if (setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-          ec = boost::system::error_code(errno, boost::system::system_category());
-        }
-      }
-      if (!ec) acceptor.bind(ep, ec);
-      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) {
-        return absl::UnavailableError("listener '" + listener->name + "': cannot listen on " +
-                                      listener->address.address().to_string() + ":" +
-                                      std::to_string(listener->address.port()) + ": " + ec.message());
-      }
-      ep = acceptor.local_endpoint();
-      w->addListener(listener, std::move(acceptor));
-    }
-    bound_.push_back(BoundListener{listener->name, ep});
-  }
-  for (auto& w : workers_) {
-    w->setSnapshot(snapshot_);
-    w->start();
-  }
+  for (auto& w : workers_) w->start();
+  if (auto st = applySnapshot(snapshot_); !st.ok()) return st;
 
   auto admin_ep = adminEndpoint(bootstrap_);
   try {
@@ -148,12 +179,175 @@ absl::Status Server::start() {
     f.close();
     std::rename((options_.admin_address_path + ".tmp").c_str(), options_.admin_address_path.c_str());
   }
-  live_ = true;
-  for (const auto& b : bound_) {
-    spdlog::info("listener '{}' on {}:{}", b.name, b.address.address().to_string(), b.address.port());
-  }
   spdlog::info("admin on {}:{}; {} worker(s)", admin_ep->address().to_string(), admin_->port(), workers_.size());
+  if (xds_target_.empty()) {
+    markLive();
+  } else {
+    if (auto st = startXds(); !st.ok()) return st;
+  }
   return absl::OkStatus();
+}
+
+void Server::markLive() {
+  if (live_) return;
+  live_ = true;
+  initial_fetch_timer_.cancel();
+  stats_->serverGauge("live").store(1);
+  spdlog::info("live: {} listener(s), {} cluster(s)", bound_.size(), snapshot_->clusters.size());
+}
+
+absl::Status Server::applySnapshot(std::shared_ptr<const Snapshot> snapshot) {
+  // 1. Bind every new or changed listener first, so a bind failure changes nothing.
+  struct Pending {
+    std::shared_ptr<const Listener> listener;
+    std::vector<tcp::acceptor> acceptors;
+    tcp::endpoint bound;
+  };
+  std::vector<Pending> pending;
+  std::map<std::string, std::shared_ptr<const Listener>> kept;
+  for (const auto& listener : snapshot->listeners) {
+    auto it = active_.find(listener->name);
+    if (it != active_.end() && it->second.listener->source == listener->source) {
+      kept[listener->name] = listener;
+      continue;
+    }
+    Pending p;
+    p.listener = listener;
+    tcp::endpoint ep = listener->address;
+    // Replacing a listener on the same port: reuse the port it has (port 0 picked one).
+    if (it != active_.end() && ep.port() == 0 && it->second.listener->address == listener->address) {
+      ep = it->second.bound.address;
+    }
+    for (auto& w : workers_) {
+      tcp::acceptor acceptor(w->context());
+      boost::system::error_code ec;
+      acceptor.open(ep.protocol(), ec);
+      if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) {
+        // Every worker gets its own socket (SO_REUSEPORT): the kernel spreads new connections
+        // without a shared accept lock, and a replacement binds before the old one closes.
+        int one = 1;
+        if (setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+          ec = boost::system::error_code(errno, boost::system::system_category());
+        }
+      }
+      if (!ec) acceptor.bind(ep, ec);
+      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        return absl::UnavailableError("listener '" + listener->name + "': cannot listen on " +
+                                      listener->address.address().to_string() + ":" +
+                                      std::to_string(listener->address.port()) + ": " + ec.message());
+      }
+      ep = acceptor.local_endpoint();  // with port 0, the others bind the port the first got
+      p.acceptors.push_back(std::move(acceptor));
+    }
+    p.bound = ep;
+    pending.push_back(std::move(p));
+  }
+  // 2. Publish: the snapshot first (requests use it from now on), then the new sockets, then
+  // close and drain what was replaced or removed.
+  snapshot_ = snapshot;
+  for (auto& w : workers_) w->setSnapshot(snapshot);
+  std::map<std::string, ActiveListener> next;
+  for (auto& p : pending) {
+    for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->addListener(p.listener, std::move(p.acceptors[i]));
+    next[p.listener->name] = ActiveListener{p.listener, BoundListener{p.listener->name, p.bound}};
+    spdlog::info("listener '{}' on {}:{}", p.listener->name, p.bound.address().to_string(), p.bound.port());
+  }
+  for (auto& [name, active] : active_) {
+    if (kept.count(name)) {
+      next[name] = active;
+      continue;
+    }
+    for (auto& w : workers_) w->removeListener(active.listener);
+    spdlog::info("listener '{}' {}", name, next.count(name) ? "replaced; draining its connections" : "removed");
+  }
+  active_ = std::move(next);
+  bound_.clear();
+  for (const auto& [name, a] : active_) bound_.push_back(a.bound);
+  return absl::OkStatus();
+}
+
+absl::Status Server::startXds() {
+  mux_ = std::make_unique<xds::client::AdsMux>(
+      node_,
+      [this](const xds::client::AdsMux::Request& r) {
+        if (stream_) stream_->send(r);
+      },
+      [this](const std::string& type, const std::vector<google::protobuf::Any>& res, const std::string& version) {
+        return onXdsUpdate(type, res, version);
+      });
+  const auto& dr = bootstrap_.dynamic_resources();
+  if (dr.has_cds_config()) mux_->subscribeWildcard(xds::client::kClusterType);
+  if (dr.has_lds_config()) mux_->subscribeWildcard(xds::client::kListenerType);
+  updateSubscriptions();
+  xds::client::GrpcStream::Callbacks cb;
+  cb.on_established = [this] { asio::post(ctx_, [this] { mux_->onStreamEstablished(); }); };
+  cb.on_response = [this](xds::client::GrpcStream::Response r) {
+    asio::post(ctx_, [this, r = std::move(r)] {
+      stats_->serverGauge("control_plane.connected_state").store(1);
+      mux_->onResponse(r);
+      checkInitialFetch();
+    });
+  };
+  cb.on_closed = [this](const grpc::Status&) {
+    asio::post(ctx_, [this] {
+      stats_->serverGauge("control_plane.connected_state").store(0);
+      mux_->onStreamClosed();
+    });
+  };
+  stream_ = std::make_unique<xds::client::GrpcStream>(xds_target_, std::move(cb));
+  stream_->start();
+  spdlog::info("xDS: node '{}' streaming from {}", node_.id(), xds_target_);
+  // Like Envoy's init manager: serve (and report ready) once the first config arrived, or
+  // when initial_fetch_timeout runs out, whichever is first.
+  if (initial_fetch_timeout_.count() > 0) {
+    initial_fetch_timer_.expires_after(initial_fetch_timeout_);
+    initial_fetch_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || live_) return;
+      spdlog::warn("xDS: initial fetch timed out after {} ms; serving what is known", initial_fetch_timeout_.count());
+      markLive();
+    });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Server::onXdsUpdate(const std::string& type_url, const std::vector<google::protobuf::Any>& resources,
+                                 const std::string& version) {
+  std::string prefix = type_url == xds::client::kListenerType   ? "lds"
+                       : type_url == xds::client::kClusterType  ? "cds"
+                       : type_url == xds::client::kRouteType    ? "rds"
+                                                                : "eds";
+  auto snapshot = state_->apply(type_url, resources, version, *stats_);
+  absl::Status st = snapshot.status();
+  if (st.ok()) st = applySnapshot(*snapshot);
+  if (!st.ok()) {
+    // The state already took the update; a failed apply (a port in use) means the state and
+    // what runs differ, so put the previous snapshot's view back on the next update.
+    inc(stats_->serverCounter("xds." + prefix + ".update_rejected"));
+    spdlog::warn("xDS: rejected {} version '{}': {}", prefix, version, std::string(st.message()));
+    return st;
+  }
+  inc(stats_->serverCounter("xds." + prefix + ".update_success"));
+  stats_->serverGauge("xds." + prefix + ".resources").store(static_cast<int64_t>(resources.size()));
+  spdlog::info("xDS: accepted {} version '{}' ({} resources)", prefix, version, resources.size());
+  updateSubscriptions();
+  return absl::OkStatus();
+}
+
+void Server::updateSubscriptions() {
+  mux_->setNames(xds::client::kRouteType, state_->routeConfigNames());
+  mux_->setNames(xds::client::kEndpointType, state_->edsServiceNames());
+}
+
+void Server::checkInitialFetch() {
+  if (live_) return;
+  // Ready once every subscribed type has had its first response.
+  for (const auto& [type, st] : mux_->types()) {
+    bool subscribed = st.wildcard || !st.names.empty();
+    if (subscribed && !st.received) return;
+  }
+  markLive();
 }
 
 void Server::addAdminHandlers() {
@@ -197,6 +391,18 @@ void Server::addAdminHandlers() {
     }
     return AdminResponse{200, "text/plain", body};
   });
+  admin_->addHandler("/config_dump", "GET", "the running configuration (Envoy's shape)", [this](const AdminRequest&) {
+    return AdminResponse{200, "application/json", state_->configDump()};
+  });
+  admin_->addHandler("/healthcheck/fail", "POST", "make /ready answer 503 (before a planned shutdown)",
+                     [this](const AdminRequest&) {
+                       live_ = false;
+                       return AdminResponse{200, "text/plain", "OK\n"};
+                     });
+  admin_->addHandler("/healthcheck/ok", "POST", "undo /healthcheck/fail", [this](const AdminRequest&) {
+    live_ = true;
+    return AdminResponse{200, "text/plain", "OK\n"};
+  });
   admin_->addHandler("/quitquitquit", "POST", "drain and exit", [this](const AdminRequest&) {
     asio::post(ctx_, [this] { beginDrain(); });
     return AdminResponse{200, "text/plain", "OK\n"};
@@ -236,6 +442,8 @@ void Server::beginDrain() {
 void Server::finishShutdown() {
   if (stopped_) return;
   stopped_ = true;
+  initial_fetch_timer_.cancel();
+  if (stream_) stream_->stop();
   drain_timer_.cancel();
   if (admin_) admin_->stop();
   for (auto& w : workers_) w->stopAndJoin();

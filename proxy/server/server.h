@@ -6,6 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdlib>
+#include <functional>
+#include <map>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -21,7 +24,10 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/net/worker.h"
 #include "proxy/snapshot/snapshot.h"
+#include "proxy/server/xds_state.h"
 #include "proxy/stats/stats.h"
+#include "xds/client/ads_mux.h"
+#include "xds/client/grpc_stream.h"
 
 namespace trellis::proxy {
 
@@ -31,6 +37,8 @@ struct ServerOptions {
   bool handle_signals = false;          // SIGTERM/SIGINT drain and exit (the binary sets it)
   std::string admin_address_path;       // written with "host:port" once ready, as Envoy's flag
   std::string bootstrap_source = "bootstrap";  // names the file in errors
+  // The environment (APPMESH_RESOURCE_ARN, APPMESH_VIRTUAL_NODE_NAME); tests inject their own.
+  std::function<const char*(const char*)> getenv = [](const char* n) { return std::getenv(n); };
 };
 
 struct BoundListener {
@@ -54,13 +62,26 @@ class Server {
   void shutdown();
 
   uint16_t adminPort() const { return admin_ ? admin_->port() : 0; }
+  // Main thread (or before run()): the listeners currently bound.
   const std::vector<BoundListener>& listeners() const { return bound_; }
+  // From any thread: runs `fn` on the main thread and waits for it (tests use it to read
+  // main-thread state such as listeners() while run() is going).
+  void runOnMain(std::function<void()> fn);
   StatsStore& stats() { return *stats_; }
   bool live() const { return live_.load(); }
 
  private:
   Server(ServerOptions options, std::unique_ptr<StatsStore> stats);
   void addAdminHandlers();
+  // Binds new and changed listeners, publishes the snapshot, drains removed/replaced ones.
+  absl::Status applySnapshot(std::shared_ptr<const Snapshot> snapshot);
+  // xDS, on the main thread.
+  absl::Status startXds();
+  absl::Status onXdsUpdate(const std::string& type_url, const std::vector<google::protobuf::Any>& resources,
+                           const std::string& version);
+  void updateSubscriptions();
+  void checkInitialFetch();
+  void markLive();
   void beginDrain();
   void finishShutdown();
 
@@ -70,7 +91,20 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
+  envoy::config::core::v3::Node node_;
+  std::unique_ptr<XdsState> state_;
   std::shared_ptr<const Snapshot> snapshot_;
+  struct ActiveListener {
+    std::shared_ptr<const Listener> listener;
+    BoundListener bound;
+  };
+  std::map<std::string, ActiveListener> active_;
+  // xDS
+  std::string xds_target_;
+  std::unique_ptr<xds::client::AdsMux> mux_;
+  std::unique_ptr<xds::client::GrpcStream> stream_;
+  boost::asio::steady_timer initial_fetch_timer_;
+  std::chrono::milliseconds initial_fetch_timeout_{15000};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminServer> admin_;
   std::vector<BoundListener> bound_;

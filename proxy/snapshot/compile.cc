@@ -5,6 +5,8 @@
 #include <set>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -372,6 +374,12 @@ absl::StatusOr<std::shared_ptr<const Listener>> compileListener(
   if (l.name().empty()) return invalid(join(path, "name"), "a listener name is required");
   auto out = std::make_shared<Listener>();
   out->name = l.name();
+  {
+    google::protobuf::io::StringOutputStream stream(&out->source);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    l.SerializeToCodedStream(&coded);
+  }
   auto addr = toEndpoint(l.address(), join(path, "address"));
   if (!addr.ok()) return addr.status();
   out->address = *addr;

@@ -121,6 +121,9 @@ struct HttpOptions {
 
 struct Listener {
   std::string name;
+  // The Listener resource, serialized deterministically: a config update that leaves it
+  // unchanged leaves the running listener and its connections untouched.
+  std::string source;
   boost::asio::ip::tcp::endpoint address;
   std::string stat_prefix;
   HttpOptions http;

@@ -1,0 +1,223 @@
+// Decode, merge, compile; and the config dump.
+#include "proxy/server/xds_state.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "xds/client/ads_mux.h"
+
+namespace trellis::proxy {
+
+namespace {
+
+namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+using xds::client::kClusterType;
+using xds::client::kEndpointType;
+using xds::client::kListenerType;
+using xds::client::kRouteType;
+
+std::string shortType(const std::string& type_url) {
+  if (type_url == kListenerType) return "Listener";
+  if (type_url == kClusterType) return "Cluster";
+  if (type_url == kRouteType) return "RouteConfiguration";
+  if (type_url == kEndpointType) return "ClusterLoadAssignment";
+  return type_url;
+}
+
+// Decodes a response's resources into a fresh map; names must be present and unique.
+template <class T, class Map, class NameOf>
+absl::Status decodeInto(const std::vector<google::protobuf::Any>& resources, const std::string& type_url,
+                        const std::string& version, Map& map, NameOf name_of) {
+  Map decoded;
+  for (size_t i = 0; i < resources.size(); ++i) {
+    T msg;
+    if (!resources[i].UnpackTo(&msg)) {
+      return absl::InvalidArgumentError(shortType(type_url) + " #" + std::to_string(i) + ": cannot be decoded");
+    }
+    std::string name = name_of(msg);
+    if (name.empty()) {
+      return absl::InvalidArgumentError(shortType(type_url) + " #" + std::to_string(i) + ": name is empty");
+    }
+    if (decoded.count(name)) {
+      return absl::InvalidArgumentError(shortType(type_url) + " '" + name + "': sent twice in one response");
+    }
+    decoded[name] = {std::move(msg), version};
+  }
+  map = std::move(decoded);
+  return absl::OkStatus();
+}
+
+std::string toJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  auto st = google::protobuf::util::MessageToJsonString(m, &out, opts);
+  if (!st.ok()) return "{\"error\": \"cannot print\"}";
+  return out;
+}
+
+}  // namespace
+
+XdsState::XdsState(const envoy::config::bootstrap::v3::Bootstrap& bootstrap) : bootstrap_(bootstrap) {}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compileCurrent(StatsStore& stats) {
+  auto snap = compile(dynamic_, stats);
+  if (snap.ok()) last_ = *snap;
+  return snap;
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::apply(const std::string& type_url,
+                                                                const std::vector<google::protobuf::Any>& resources,
+                                                                const std::string& version, StatsStore& stats) {
+  Dynamic next = dynamic_;
+  absl::Status st;
+  if (type_url == kListenerType) {
+    st = decodeInto<envoy::config::listener::v3::Listener>(resources, type_url, version, next.listeners,
+                                                           [](const auto& m) { return m.name(); });
+  } else if (type_url == kClusterType) {
+    st = decodeInto<envoy::config::cluster::v3::Cluster>(resources, type_url, version, next.clusters,
+                                                         [](const auto& m) { return m.name(); });
+  } else if (type_url == kRouteType) {
+    st = decodeInto<envoy::config::route::v3::RouteConfiguration>(resources, type_url, version, next.routes,
+                                                                  [](const auto& m) { return m.name(); });
+  } else if (type_url == kEndpointType) {
+    st = decodeInto<envoy::config::endpoint::v3::ClusterLoadAssignment>(
+        resources, type_url, version, next.endpoints, [](const auto& m) { return m.cluster_name(); });
+  } else {
+    return absl::InvalidArgumentError("type " + type_url + " is not supported");
+  }
+  if (!st.ok()) return st;
+  auto snap = compile(next, stats);
+  if (!snap.ok()) return snap.status();
+  dynamic_ = std::move(next);
+  versions_[type_url] = version;
+  last_ = *snap;
+  return snap;
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compile(const Dynamic& d, StatsStore& stats) const {
+  CompileInput in;
+  const auto& sr = bootstrap_.static_resources();
+  for (int i = 0; i < sr.listeners_size(); ++i) {
+    in.listeners.push_back({sr.listeners(i), "static_resources.listeners[" + std::to_string(i) + "]"});
+  }
+  for (int i = 0; i < sr.clusters_size(); ++i) {
+    in.clusters.push_back({sr.clusters(i), "static_resources.clusters[" + std::to_string(i) + "]"});
+  }
+  for (const auto& [name, e] : d.listeners) in.listeners.push_back({e.resource, "Listener '" + name + "'"});
+  for (const auto& [name, e] : d.clusters) {
+    const auto& c = e.resource;
+    if (c.type() == envoy::config::cluster::v3::Cluster::EDS) {
+      std::string service = c.eds_cluster_config().service_name().empty() ? c.name() : c.eds_cluster_config().service_name();
+      bool known_before = last_ && std::any_of(last_->clusters.begin(), last_->clusters.end(),
+                                               [&](const auto& k) { return k->name == c.name(); });
+      if (!d.endpoints.count(service) && !known_before) continue;  // warming
+      if (!d.endpoints.count(service)) {
+        // Changed while its endpoints are re-fetched: keep serving the endpoints it had.
+        envoy::config::cluster::v3::Cluster frozen = c;
+        frozen.set_type(envoy::config::cluster::v3::Cluster::STATIC);
+        frozen.clear_eds_cluster_config();
+        auto* cla = frozen.mutable_load_assignment();
+        cla->set_cluster_name(c.name());
+        for (const auto& k : last_->clusters) {
+          if (k->name != c.name()) continue;
+          auto* lle = cla->add_endpoints();
+          for (const auto& ep : k->endpoints) {
+            auto* lbe = lle->add_lb_endpoints();
+            auto* sa = lbe->mutable_endpoint()->mutable_address()->mutable_socket_address();
+            sa->set_address(ep.address.address().to_string());
+            sa->set_port_value(ep.address.port());
+            lbe->mutable_load_balancing_weight()->set_value(ep.weight);
+          }
+        }
+        in.clusters.push_back({frozen, "Cluster '" + name + "'"});
+        continue;
+      }
+    }
+    in.clusters.push_back({c, "Cluster '" + name + "'"});
+  }
+  for (const auto& [name, e] : d.routes) in.route_configs.push_back({e.resource, "RouteConfiguration '" + name + "'"});
+  for (const auto& [name, e] : d.endpoints) {
+    in.load_assignments.push_back({e.resource, "ClusterLoadAssignment '" + name + "'"});
+  }
+  in.require_known_clusters = d.listeners.empty() && d.clusters.empty() && d.routes.empty();
+  in.version = versions_.count(kListenerType) ? versions_.at(kListenerType) : "static";
+  return compileSnapshot(in, stats);
+}
+
+std::set<std::string> XdsState::routeConfigNames() const {
+  std::set<std::string> names;
+  auto collect = [&](const envoy::config::listener::v3::Listener& l) {
+    for (const auto& fc : l.filter_chains()) {
+      for (const auto& f : fc.filters()) {
+        hcm::HttpConnectionManager h;
+        if (f.typed_config().UnpackTo(&h) && h.has_rds()) names.insert(h.rds().route_config_name());
+      }
+    }
+  };
+  for (const auto& l : bootstrap_.static_resources().listeners()) collect(l);
+  for (const auto& [name, e] : dynamic_.listeners) collect(e.resource);
+  return names;
+}
+
+std::set<std::string> XdsState::edsServiceNames() const {
+  std::set<std::string> names;
+  auto collect = [&](const envoy::config::cluster::v3::Cluster& c) {
+    if (c.type() != envoy::config::cluster::v3::Cluster::EDS) return;
+    names.insert(c.eds_cluster_config().service_name().empty() ? c.name() : c.eds_cluster_config().service_name());
+  };
+  for (const auto& c : bootstrap_.static_resources().clusters()) collect(c);
+  for (const auto& [name, e] : dynamic_.clusters) collect(e.resource);
+  return names;
+}
+
+std::string XdsState::configDump() const {
+  auto version = [&](const char* type) { return versions_.count(type) ? versions_.at(type) : std::string(); };
+  std::string out = "{\n \"configs\": [\n";
+  out += "  {\"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\", \"bootstrap\": " +
+         toJson(bootstrap_) + "},\n";
+  auto section = [&](const std::string& type, const std::string& version_info, const std::string& static_key,
+                     const std::vector<std::string>& statics, const std::string& dynamic_key,
+                     const std::vector<std::string>& dynamics, bool last) {
+    out += "  {\"@type\": \"type.googleapis.com/envoy.admin.v3." + type + "\", \"version_info\": \"" + version_info +
+           "\"";
+    if (!static_key.empty()) {
+      out += ", \"" + static_key + "\": [";
+      for (size_t i = 0; i < statics.size(); ++i) out += (i ? ", " : "") + statics[i];
+      out += "]";
+    }
+    out += ", \"" + dynamic_key + "\": [";
+    for (size_t i = 0; i < dynamics.size(); ++i) out += (i ? ", " : "") + dynamics[i];
+    out += "]}";
+    out += last ? "\n" : ",\n";
+  };
+  std::vector<std::string> st, dy;
+  for (const auto& c : bootstrap_.static_resources().clusters()) st.push_back("{\"cluster\": " + toJson(c) + "}");
+  for (const auto& [n, e] : dynamic_.clusters) {
+    dy.push_back("{\"version_info\": \"" + e.version + "\", \"cluster\": " + toJson(e.resource) + "}");
+  }
+  section("ClustersConfigDump", version(kClusterType), "static_clusters", st, "dynamic_active_clusters", dy, false);
+  st.clear();
+  dy.clear();
+  for (const auto& l : bootstrap_.static_resources().listeners()) st.push_back("{\"listener\": " + toJson(l) + "}");
+  for (const auto& [n, e] : dynamic_.listeners) {
+    dy.push_back("{\"name\": \"" + n + "\", \"active_state\": {\"version_info\": \"" + e.version +
+                 "\", \"listener\": " + toJson(e.resource) + "}}");
+  }
+  section("ListenersConfigDump", version(kListenerType), "static_listeners", st, "dynamic_listeners", dy, false);
+  st.clear();
+  dy.clear();
+  for (const auto& [n, e] : dynamic_.routes) {
+    dy.push_back("{\"version_info\": \"" + e.version + "\", \"route_config\": " + toJson(e.resource) + "}");
+  }
+  section("RoutesConfigDump", version(kRouteType), "", st, "dynamic_route_configs", dy, false);
+  dy.clear();
+  for (const auto& [n, e] : dynamic_.endpoints) {
+    dy.push_back("{\"version_info\": \"" + e.version + "\", \"endpoint_config\": " + toJson(e.resource) + "}");
+  }
+  section("EndpointsConfigDump", version(kEndpointType), "", st, "dynamic_endpoint_configs", dy, true);
+  out += " ]\n}\n";
+  return out;
+}
+
+}  // namespace trellis::proxy

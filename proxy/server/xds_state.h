@@ -1,0 +1,65 @@
+// The proxy's view of its configuration: static resources from the bootstrap plus whatever
+// the control plane sent, by type and name, with the version each arrived in.
+//
+// An update of one type is applied to a copy, compiled together with everything else, and
+// only a copy that compiles replaces the current one: a rejected update (NACK) changes
+// nothing. Clusters of type EDS whose endpoints have not arrived yet are "warming": they are
+// left out of the compiled snapshot (a route to them answers 503 NC) unless an earlier
+// snapshot already knew them, in which case their previous endpoints stay in use.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/any.pb.h>
+
+#include "absl/status/statusor.h"
+#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "proxy/snapshot/compile.h"
+
+namespace trellis::proxy {
+
+class XdsState {
+ public:
+  explicit XdsState(const envoy::config::bootstrap::v3::Bootstrap& bootstrap);
+
+  // Decodes and checks an update of `type_url`, compiles the result with everything else.
+  // On success the update is kept and the new snapshot returned; on error nothing changes.
+  absl::StatusOr<std::shared_ptr<const Snapshot>> apply(const std::string& type_url,
+                                                        const std::vector<google::protobuf::Any>& resources,
+                                                        const std::string& version, StatsStore& stats);
+  // The snapshot of the static resources alone (start-up).
+  absl::StatusOr<std::shared_ptr<const Snapshot>> compileCurrent(StatsStore& stats);
+
+  // What RDS and EDS should subscribe to, from the current listeners and clusters.
+  std::set<std::string> routeConfigNames() const;
+  std::set<std::string> edsServiceNames() const;
+
+  // Envoy-shaped /config_dump JSON.
+  std::string configDump() const;
+
+ private:
+  template <class T>
+  struct Entry {
+    T resource;
+    std::string version;
+  };
+  struct Dynamic {
+    std::map<std::string, Entry<envoy::config::listener::v3::Listener>> listeners;
+    std::map<std::string, Entry<envoy::config::cluster::v3::Cluster>> clusters;
+    std::map<std::string, Entry<envoy::config::route::v3::RouteConfiguration>> routes;
+    std::map<std::string, Entry<envoy::config::endpoint::v3::ClusterLoadAssignment>> endpoints;
+  };
+
+  absl::StatusOr<std::shared_ptr<const Snapshot>> compile(const Dynamic& dynamic, StatsStore& stats) const;
+
+  envoy::config::bootstrap::v3::Bootstrap bootstrap_;
+  Dynamic dynamic_;
+  std::map<std::string, std::string> versions_;  // type URL -> last accepted version
+  std::shared_ptr<const Snapshot> last_;
+};
+
+}  // namespace trellis::proxy

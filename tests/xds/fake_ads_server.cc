@@ -1,0 +1,91 @@
+// The scripted ADS server: a synchronous gRPC service whose stream handler only reads and
+// queues; the test thread writes.
+#include "tests/xds/fake_ads_server.h"
+
+#include <stdexcept>
+
+namespace trellis::tests {
+
+class FakeAdsServer::Service final : public envoy::service::discovery::v3::AggregatedDiscoveryService::Service {
+ public:
+  grpc::Status StreamAggregatedResources(
+      grpc::ServerContext* context, grpc::ServerReaderWriter<Response, Request>* stream) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stream_ = stream;
+      ++streams_;
+    }
+    Request req;
+    while (stream->Read(&req)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(req);
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    stream_ = nullptr;
+    (void)context;
+    return grpc::Status::OK;
+  }
+
+  bool send(const Response& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stream_ && stream_->Write(r);
+  }
+
+  std::optional<Request> waitFor(const std::function<bool(const Request&)>& pred, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::optional<Request> found;
+    cv_.wait_for(lock, timeout, [&] {
+      while (!requests_.empty()) {
+        Request r = std::move(requests_.front());
+        requests_.pop_front();
+        if (pred(r)) {
+          found = std::move(r);
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+
+  size_t streams() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return streams_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  grpc::ServerReaderWriter<Response, Request>* stream_ = nullptr;
+  std::deque<Request> requests_;
+  size_t streams_ = 0;
+};
+
+FakeAdsServer::FakeAdsServer(int port) : service_(std::make_unique<Service>()) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) throw std::runtime_error("fake ADS server could not listen");
+}
+
+FakeAdsServer::~FakeAdsServer() { shutdown(); }
+
+bool FakeAdsServer::send(const Response& response) { return service_->send(response); }
+
+std::optional<FakeAdsServer::Request> FakeAdsServer::waitFor(const std::function<bool(const Request&)>& pred,
+                                                             std::chrono::milliseconds timeout) {
+  return service_->waitFor(pred, timeout);
+}
+
+size_t FakeAdsServer::streamsOpened() const { return service_->streams(); }
+
+void FakeAdsServer::shutdown() {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now());  // cancels the open stream now
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace trellis::tests
