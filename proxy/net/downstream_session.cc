@@ -288,6 +288,12 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     Gauge& g;
     ~ActiveGuard() { add(g, -1); }
   } active_guard{hs.downstream_rq_active};
+  // The head's bytes leave the buffer now, so that however this request ends (a local reply
+  // that keeps the connection open included) the next head is parsed from the bytes after it.
+  // head_'s views stay valid: consume() only moves offsets, and nothing reads into in_ before
+  // the head has been serialized.
+  in_.consume(parsed_ - in_.begin());
+  parsed_ = in_.begin();
 
   request_is_head_ = head_.method == "HEAD";
   request_keep_alive_ = head_.keep_alive;
@@ -350,8 +356,6 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   // Forward. A request that went out whole on a reused connection may be sent once more on a
   // fresh one if that connection turns out closed before any response byte arrived.
   serializeRequestHead(*route, cluster);
-  in_.consume(parsed_ - in_.begin());
-  parsed_ = in_.begin();
   inc(cs.upstream_rq_total);
   add(cs.upstream_rq_active, 1);
   struct UpstreamActiveGuard {
@@ -360,6 +364,9 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   } upstream_guard{cs.upstream_rq_active};
 
   const Endpoint& endpoint = cluster.endpoints[cluster.schedule[worker_.nextEndpoint(cluster)]];
+  // The body bytes of a request that went out whole on a reused connection stay in in_ until
+  // its response starts, so that the resend on a fresh connection carries them too.
+  size_t resend_body = 0;
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
     if (attempt == 0) upstream_ = worker_.pools().take(endpoint.address);
@@ -374,8 +381,8 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     upstream_->countRequest();
 
     // Head and whatever body bytes are already here, in one gathered write.
-    size_t first_body = 0;
-    if (!request_body_done_ && !in_.empty()) {
+    size_t first_body = resend_body;
+    if (attempt == 0 && !request_body_done_ && !in_.empty()) {
       auto step = parser_.feed(in_.base(), in_.begin(), in_.end());
       if (step.status == http::Parser::Status::Error) {
         upstream_.reset();
@@ -387,15 +394,16 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     std::array<asio::const_buffer, 2> bufs{asio::buffer(out_.base(), out_.size()),
                                            asio::buffer(in_.base() + in_.begin(), first_body)};
     auto [wec, wn] = co_await asio::async_write(upstream_->socket(), bufs, kNoThrow);
-    const bool whole_request_sent = request_body_done_;
+    const bool may_resend = reused && request_body_done_ && attempt == 0;
+    if (may_resend) resend_body = first_body;
     if (wec) {
       upstream_.reset();
-      if (reused && whole_request_sent && attempt == 0) continue;
+      if (may_resend) continue;
       inc(cs.upstream_rq_rx_reset);
       co_return co_await localReply(503, ResponseFlag::UC, "upstream connect error or disconnect/reset before headers",
                                     true);
     }
-    in_.consume(first_body);
+    if (!may_resend) in_.consume(first_body);
     if (expect_continue_ && !request_body_done_ && in_.empty()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       auto [cec, cn] = co_await asio::async_write(socket_, asio::buffer(kContinue), kNoThrow);
@@ -404,18 +412,19 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     if (!request_body_done_ && !co_await sendRequestBody()) co_return false;
 
     bool retry = false;
-    bool keep = co_await relayResponse(cluster, route->forward->timeout, reused && whole_request_sent && attempt == 0,
-                                       retry);
+    bool keep = co_await relayResponse(cluster, route->forward->timeout, may_resend, retry);
     if (retry) {
       upstream_.reset();
       continue;
     }
+    if (may_resend) in_.consume(resend_body);
     co_return keep;
   }
 }
 
 asio::awaitable<bool> DownstreamSession::connectUpstream(const Cluster& cluster, const Endpoint& endpoint) {
   auto& cs = cluster.stats->shard(worker_.id());
+  if (closed_) co_return false;  // force-closed: no new upstream connection
   upstream_ = std::make_shared<UpstreamConnection>(socket_.get_executor(), worker_.buffers(), cluster.stats,
                                                    worker_.id());
   upstream_->setEndpoint(endpoint.address);
