@@ -1,0 +1,139 @@
+// Upstreams that misbehave: one that closes half-way through a response (the client sees its
+// connection closed, not a hang, and other connections carry on), one that refuses
+// connections (503, flag UF), and one that never answers (504 at the route timeout, flag UT).
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/bootstrap_builder.h"
+#include "tests/support/fake_upstream.h"
+#include "tests/support/proxy_under_test.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/socket_util.h"
+
+namespace trellis::tests {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// Routes /broken to cluster "broken" (with `route_extra` in its action), the rest to "good".
+std::string twoRoutes(const std::string& route_extra = "") {
+  return R"({name: local, virtual_hosts: [{name: all, domains: ["*"], routes: [)"
+         R"({match: {prefix: "/broken"}, route: {cluster: broken)" +
+         (route_extra.empty() ? "" : ", " + route_extra) +
+         R"(}}, {match: {prefix: "/"}, route: {cluster: good}}]}]})";
+}
+
+void expectGoodStillAnswers(RawClient& client) {
+  ASSERT_TRUE(client.send(makeRequest("GET", "/fine")));
+  auto resp = client.readResponse();
+  ASSERT_TRUE(resp) << client.error();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, "good");
+}
+
+TEST(UpstreamFailureTest, UpstreamClosingMidResponseClosesTheClientConnection) {
+  FakeUpstream good(replyWith(200, "good"));
+  FakeUpstream broken(closeMidResponse(100000, 1000));
+  auto proxy = ProxyUnderTest::start(
+      bootstrapYaml(twoRoutes(), {{"good", {good.port()}}, {"broken", {broken.port()}}}), 2);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto other = RawClient::connect((*proxy)->port());
+  ASSERT_NE(other, nullptr);
+  expectGoodStillAnswers(*other);
+
+  auto client = RawClient::connect((*proxy)->port());
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(makeRequest("GET", "/broken")));
+  auto resp = client->readResponse();
+  ASSERT_FALSE(resp) << "a truncated response was delivered as complete";
+  // The head and the bytes the upstream sent arrived, then the connection closed (not a timeout).
+  EXPECT_NE(client->error().find("(1000 of 100000 bytes): connection closed by peer"), std::string::npos)
+      << client->error();
+
+  expectGoodStillAnswers(*other);
+  auto fresh = RawClient::connect((*proxy)->port());
+  ASSERT_NE(fresh, nullptr);
+  expectGoodStillAnswers(*fresh);
+  EXPECT_EQ((*proxy)->stat("http.ingress.rq_response_flag_UC"), 1);
+}
+
+TEST(UpstreamFailureTest, RefusedConnectionGives503WithFlagUF) {
+  FakeUpstream good(replyWith(200, "good"));
+  const uint16_t dead_port = unusedPort();
+  ASSERT_NE(dead_port, 0);
+  auto proxy = ProxyUnderTest::start(bootstrapYaml(twoRoutes(), {{"good", {good.port()}}, {"broken", {dead_port}}}), 2);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto client = RawClient::connect((*proxy)->port());
+  ASSERT_NE(client, nullptr);
+
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(client->send(makeRequest("GET", "/broken")));
+    auto resp = client->readResponse();
+    ASSERT_TRUE(resp) << client->error();
+    EXPECT_EQ(resp->status, 503);
+    EXPECT_EQ((*proxy)->stat("http.ingress.rq_response_flag_UF"), i);
+  }
+  EXPECT_EQ((*proxy)->stat("cluster.broken.upstream_cx_connect_fail"), 2);
+  EXPECT_EQ((*proxy)->stat("http.ingress.downstream_rq_5xx"), 2);
+  // A request without a body leaves the connection usable after a local reply.
+  expectGoodStillAnswers(*client);
+}
+
+TEST(UpstreamFailureTest, SilentUpstreamGives504AtTheRouteTimeoutWithFlagUT) {
+  FakeUpstream good(replyWith(200, "good"));
+  FakeUpstream silent(neverAnswer());
+  auto proxy = ProxyUnderTest::start(
+      bootstrapYaml(twoRoutes("timeout: 0.5s"), {{"good", {good.port()}}, {"broken", {silent.port()}}}), 2);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto other = RawClient::connect((*proxy)->port());
+  ASSERT_NE(other, nullptr);
+  expectGoodStillAnswers(*other);
+
+  auto client = RawClient::connect((*proxy)->port());
+  ASSERT_NE(client, nullptr);
+  const auto started = steady_clock::now();
+  ASSERT_TRUE(client->send(makeRequest("GET", "/broken/slow")));
+  auto resp = client->readResponse();
+  const auto waited = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started);
+  ASSERT_TRUE(resp) << client->error();
+  EXPECT_EQ(resp->status, 504);
+  EXPECT_GE(waited.count(), 450);
+  EXPECT_LT(waited.count(), 3000);
+  EXPECT_EQ((*proxy)->stat("http.ingress.rq_response_flag_UT"), 1);
+  EXPECT_EQ((*proxy)->stat("cluster.broken.upstream_rq_timeout"), 1);
+  // The silent upstream's connection is given up, not pooled.
+  EXPECT_TRUE(silent.waitForConnectionsClosed(1));
+  expectGoodStillAnswers(*other);
+}
+
+TEST(UpstreamFailureTest, UpstreamClosingEachConnectionAfterItsResponseIsRetriedNotFailed) {
+  // A keep-alive response, then the upstream closes without saying so: a pooled connection
+  // may be taken just before its close is noticed. The proxy must resend such a request (sent
+  // whole, nothing received) on a fresh connection instead of failing it.
+  FakeUpstream closer([](FakeUpstream::Exchange& ex) {
+    if (!ex.readBody()) return false;
+    ex.write(responseHead(200, {{"content-length", "6"}}) + "closed");
+    return false;
+  });
+  auto proxy = ProxyUnderTest::start(bootstrapYaml(catchAllRoute("a"), {{"a", {closer.port()}}}), 1);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto client = RawClient::connect((*proxy)->port());
+  ASSERT_NE(client, nullptr);
+  constexpr int kRequests = 200;
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_TRUE(client->send(makeRequest("POST", "/again", "svc", {}, "payload")));
+    auto resp = client->readResponse();
+    ASSERT_TRUE(resp) << "request " << i << ": " << client->error();
+    ASSERT_EQ(resp->status, 200) << "request " << i;
+    ASSERT_EQ(resp->body, "closed");
+  }
+  EXPECT_EQ(closer.requestsReceived(), static_cast<size_t>(kRequests));
+  EXPECT_EQ((*proxy)->stat("http.ingress.downstream_rq_5xx"), 0);
+}
+
+}  // namespace
+}  // namespace trellis::tests
