@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "config/appmesh/k8s_index.h"
@@ -132,13 +133,13 @@ std::optional<Kind> cliKind(const YAML::Node& node) {
 // ---- the pass that reads documents.
 
 struct Sizes {
-  size_t meshes, nodes, services, routers, routes, gateways, gatewayRoutes, endpoints;
+  size_t meshes, nodes, services, routers, routes, gateways, gatewayRoutes, endpoints, sidecars;
 };
 
 Sizes sizesOf(const MeshSet& set) {
   return {set.meshes.size(),         set.virtualNodes.size(), set.virtualServices.size(),
           set.virtualRouters.size(), set.routes.size(),       set.virtualGateways.size(),
-          set.gatewayRoutes.size(),  set.endpoints.size()};
+          set.gatewayRoutes.size(),  set.endpoints.size(),    set.sidecars.size()};
 }
 
 void truncateTo(MeshSet& set, const Sizes& sizes) {
@@ -150,6 +151,7 @@ void truncateTo(MeshSet& set, const Sizes& sizes) {
   set.virtualGateways.resize(sizes.gateways);
   set.gatewayRoutes.resize(sizes.gatewayRoutes);
   set.endpoints.resize(sizes.endpoints);
+  set.sidecars.resize(sizes.sidecars);
 }
 
 // Reads one document at a time into the MeshSet, with the folder-wide index at hand.
@@ -169,7 +171,7 @@ class DocumentReader {
       if (apiVersion == kK8sApiVersion) {
         readKubernetes(top, source, doc);
       } else if (apiVersion == kTrellisApiVersion) {
-        readEndpoints(top, source);
+        readTrellis(top, source);
       } else if (absl::StartsWith(apiVersion, "appmesh.k8s.aws/")) {
         top.error("apiVersion", absl::StrCat("\"", apiVersion, "\" is not supported (allowed: ",
                                              av(kK8sApiVersion), ")"));
@@ -464,16 +466,23 @@ class DocumentReader {
     return "";
   }
 
-  // trellis.dev/v1 Endpoints.
-  void readEndpoints(Fields& top, Source source) {
-    top.allowOnly({"apiVersion", "kind", "mesh", "virtualNode", "endpoints"});
+  // trellis.dev/v1 documents: Endpoints or Sidecar.
+  void readTrellis(Fields& top, Source source) {
     const std::string kind = top.str("kind", Need::kRequired).value_or("");
-    if (!kind.empty() && kind != "Endpoints") {
-      top.error("kind", absl::StrCat("\"", kind, "\" is not supported (allowed: Endpoints)"));
-      return;
-    }
     source.format = InputFormat::kTrellis;
     source.specPath = top.path();
+    if (kind == "Endpoints") {
+      readEndpoints(top, source);
+    } else if (kind == "Sidecar") {
+      readSidecar(top, source);
+    } else if (!kind.empty()) {
+      top.error("kind",
+                absl::StrCat("\"", kind, "\" is not supported (allowed: Endpoints, Sidecar)"));
+    }
+  }
+
+  void readEndpoints(Fields& top, const Source& source) {
+    top.allowOnly({"apiVersion", "kind", "mesh", "virtualNode", "endpoints"});
     Endpoints endpoints;
     endpoints.source = source;
     endpoints.mesh = top.str("mesh", Need::kRequired).value_or("");
@@ -489,6 +498,63 @@ class DocumentReader {
       endpoints.endpoints.push_back(std::move(endpoint));
     });
     set_.endpoints.push_back(std::move(endpoints));
+  }
+
+  void readSidecar(Fields& top, const Source& source) {
+    top.allowOnly({"apiVersion", "kind", "mesh", "virtualNode", "inbound", "outbound", "app"});
+    Sidecar sidecar;
+    sidecar.source = source;
+    sidecar.mesh = top.str("mesh", Need::kRequired).value_or("");
+    sidecar.virtualNode = top.str("virtualNode", Need::kRequired).value_or("");
+    sidecar.inbound = hostPort(top, "inbound");
+    sidecar.outbound = hostPort(top, "outbound");
+    if (std::optional<Fields> app = top.object("app")) {
+      app->allowOnly({"address", "ports"});
+      sidecar.appAddress = app->str("address");
+      if (std::optional<Fields> ports = app->object("ports")) {
+        const YAML::Node map = app->raw("ports");
+        for (auto it = map.begin(); it != map.end(); ++it) {
+          const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+          const std::string path = ports->pathOf(key);
+          int64_t listenerPort = 0;
+          if (!absl::SimpleAtoi(key, &listenerPort)) {
+            top.doc().error(path, absl::StrCat("key ", internal::describeNode(it->first),
+                                               " is not a port number (expected LISTENER_PORT: "
+                                               "APP_PORT, e.g. 9080: 9081)"));
+            continue;
+          }
+          std::optional<int64_t> appPort = internal::readInt64(it->second, path, top.doc());
+          if (appPort) sidecar.appPorts.push_back({listenerPort, *appPort});
+        }
+      }
+    }
+    set_.sidecars.push_back(std::move(sidecar));
+  }
+
+  // "ADDRESS:PORT" or "[IPV6]:PORT". The address and the port's range are validation's business.
+  static std::optional<HostPort> hostPort(Fields& f, std::string_view key) {
+    std::optional<std::string> text = f.str(key);
+    if (!text) return std::nullopt;
+    std::string_view view = *text;
+    const size_t colon = view.rfind(':');
+    HostPort out;
+    bool ok = colon != std::string_view::npos && colon > 0 &&
+              absl::SimpleAtoi(internal::av(view.substr(colon + 1)), &out.port);
+    if (ok) {
+      std::string_view address = view.substr(0, colon);
+      if (address.front() == '[' && address.size() > 2 && address.back() == ']') {
+        address = address.substr(1, address.size() - 2);
+      } else if (address.find(':') != std::string_view::npos || address.front() == '[') {
+        ok = false;  // an IPv6 address needs brackets to tell it from the port
+      }
+      out.address = std::string(address);
+    }
+    if (!ok) {
+      f.error(key, absl::StrCat("\"", *text,
+                                "\" is not ADDRESS:PORT (e.g. 127.0.0.1:15100 or [::1]:15100)"));
+      return std::nullopt;
+    }
+    return out;
   }
 
   const K8sIndex& index_;

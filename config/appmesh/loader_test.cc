@@ -117,6 +117,16 @@ std::string summarize(const MeshSet& set) {
     }
     lines.push_back(line);
   }
+  for (const Sidecar& sc : set.sidecars) {
+    std::string line = absl::StrCat("sidecar ", sc.mesh, "/", sc.virtualNode, " in=",
+                                    sc.inbound ? toString(*sc.inbound) : "-",
+                                    " out=", sc.outbound ? toString(*sc.outbound) : "-",
+                                    " app=", sc.appAddress.value_or("-"));
+    for (const AppPort& port : sc.appPorts) {
+      absl::StrAppend(&line, " ", port.listenerPort, "->", port.appPort);
+    }
+    lines.push_back(line);
+  }
   std::sort(lines.begin(), lines.end());
   return absl::StrJoin(lines, "\n");
 }
@@ -204,11 +214,20 @@ TEST(LoadColorApp, CliInputFolderLoadsEveryResource) {
   std::vector<Endpoint> red = set.endpointsOf("color-mesh", "colorteller-red");
   ASSERT_EQ(red.size(), 1u);
   EXPECT_EQ(red[0].address, "127.0.0.1");
-  EXPECT_EQ(red[0].port, 9081);
+  EXPECT_EQ(red[0].port, 15110);  // the sidecar's inbound port (sidecars.yaml)
   EXPECT_EQ(red[0].weight, 1);
   std::vector<Endpoint> frontEndpoints = set.endpointsOf("color-mesh", "front");
   ASSERT_EQ(frontEndpoints.size(), 1u);
-  EXPECT_FALSE(frontEndpoints[0].port.has_value());
+  EXPECT_EQ(frontEndpoints[0].port, 15100);
+  // An Endpoints port left out stays unset: LoadEndpoints.WeightDefaultsToOneAndFieldsAreChecked.
+
+  ASSERT_EQ(set.sidecars.size(), 4u);
+  const Sidecar* redSidecar = set.findSidecar("color-mesh", "colorteller-red");
+  ASSERT_NE(redSidecar, nullptr);
+  EXPECT_EQ(toString(*redSidecar->inbound), "127.0.0.1:15110");
+  EXPECT_EQ(toString(*redSidecar->outbound), "127.0.0.1:15111");
+  ASSERT_EQ(redSidecar->appPorts.size(), 1u);
+  EXPECT_EQ(redSidecar->appPorts[0].appPort, 9081);
 }
 
 TEST(LoadColorApp, DescribeOutputLoadsTheSameMesh) {
@@ -550,7 +569,7 @@ TEST(LoadShapes, UnsupportedApiVersionsAndKinds) {
                           "GatewayRoute)"));
   EXPECT_THAT(errorsOf("a.yaml", "apiVersion: trellis.dev/v1\nkind: Cluster\n"),
               ElementsAre("a.yaml (document 1): kind: \"Cluster\" is not supported (allowed: "
-                          "Endpoints)"));
+                          "Endpoints, Sidecar)"));
 }
 
 TEST(LoadShapes, EmptyDocumentsAreSkipped) {
@@ -883,6 +902,74 @@ TEST(LoadEndpoints, SeveralDocumentsForOneNodeAddUp) {
   ASSERT_THAT(result.errors, IsEmpty());
   EXPECT_EQ(result.mesh.endpointsOf("m", "n").size(), 2u);
   EXPECT_TRUE(result.mesh.endpointsOf("other", "n").empty());
+}
+
+// ------------------------------------------------------------------------ Sidecar
+
+TEST(LoadSidecar, AddressesAndAppPortsAreRead) {
+  LoadResult result = loadMeshFiles({{"sidecar.yaml", R"(
+apiVersion: trellis.dev/v1
+kind: Sidecar
+mesh: m
+virtualNode: n
+inbound: 127.0.0.1:15100
+outbound: "[::1]:15101"
+app: {address: 127.0.0.2, ports: {9080: 9081, "9443": 9444}}
+---
+apiVersion: trellis.dev/v1
+kind: Sidecar
+mesh: m
+virtualNode: bare
+)"}});
+  ASSERT_THAT(result.errors, IsEmpty());
+  const Sidecar* sidecar = result.mesh.findSidecar("m", "n");
+  ASSERT_NE(sidecar, nullptr);
+  ASSERT_TRUE(sidecar->inbound.has_value());
+  EXPECT_EQ(sidecar->inbound->address, "127.0.0.1");
+  EXPECT_EQ(sidecar->inbound->port, 15100);
+  ASSERT_TRUE(sidecar->outbound.has_value());
+  EXPECT_EQ(sidecar->outbound->address, "::1");
+  EXPECT_EQ(toString(*sidecar->outbound), "[::1]:15101");
+  EXPECT_EQ(sidecar->appAddress, "127.0.0.2");
+  ASSERT_EQ(sidecar->appPorts.size(), 2u);
+  EXPECT_EQ(sidecar->appPorts[0].listenerPort, 9080);
+  EXPECT_EQ(sidecar->appPorts[0].appPort, 9081);
+  EXPECT_EQ(sidecar->appPorts[1].listenerPort, 9443);
+  EXPECT_EQ(sidecar->appPorts[1].appPort, 9444);
+  EXPECT_EQ(sidecar->source.format, InputFormat::kTrellis);
+
+  // Everything but the names is optional: the defaults are the translation's.
+  const Sidecar* bare = result.mesh.findSidecar("m", "bare");
+  ASSERT_NE(bare, nullptr);
+  EXPECT_FALSE(bare->inbound.has_value());
+  EXPECT_FALSE(bare->outbound.has_value());
+  EXPECT_FALSE(bare->appAddress.has_value());
+  EXPECT_TRUE(bare->appPorts.empty());
+  EXPECT_EQ(result.mesh.findSidecar("m", "other"), nullptr);
+}
+
+TEST(LoadSidecar, ShapesAreChecked) {
+  LoadResult result = loadMeshFiles({{"sidecar.yaml", R"(
+apiVersion: trellis.dev/v1
+kind: Sidecar
+mesh: m
+inbound: 15100
+outbound: ::1:15101
+app: {adress: 127.0.0.1, ports: {http: 9081, 9080: "9081"}}
+)"}});
+  EXPECT_THAT(
+      result.errors,
+      ElementsAre(
+          "sidecar.yaml (document 1): virtualNode: required field missing",
+          "sidecar.yaml (document 1): inbound: \"15100\" is not ADDRESS:PORT (e.g. "
+          "127.0.0.1:15100 or [::1]:15100)",
+          "sidecar.yaml (document 1): outbound: \"::1:15101\" is not ADDRESS:PORT (e.g. "
+          "127.0.0.1:15100 or [::1]:15100)",
+          "sidecar.yaml (document 1): app.adress: unknown field (allowed: address, ports)",
+          "sidecar.yaml (document 1): app.ports.http: key \"http\" is not a port number "
+          "(expected LISTENER_PORT: APP_PORT, e.g. 9080: 9081)",
+          "sidecar.yaml (document 1): app.ports.9080: expected an integer, got \"9081\""));
+  EXPECT_TRUE(result.mesh.sidecars.empty());  // a document with errors contributes nothing
 }
 
 // ------------------------------------------------------------------------ several meshes

@@ -204,4 +204,25 @@ std::vector<Endpoint> MeshSet::endpointsOf(std::string_view mesh,
   return out;
 }
 
+bool MeshSet::hasEndpointsDocument(std::string_view mesh, std::string_view virtualNode) const {
+  for (const Endpoints& doc : endpoints) {
+    if (doc.mesh == mesh && doc.virtualNode == virtualNode) return true;
+  }
+  return false;
+}
+
+const Sidecar* MeshSet::findSidecar(std::string_view mesh, std::string_view virtualNode) const {
+  for (const Sidecar& sidecar : sidecars) {
+    if (sidecar.mesh == mesh && sidecar.virtualNode == virtualNode) return &sidecar;
+  }
+  return nullptr;
+}
+
+std::string toString(const HostPort& hostPort) {
+  if (hostPort.address.find(':') != std::string::npos) {
+    return absl::StrCat("[", hostPort.address, "]:", hostPort.port);
+  }
+  return absl::StrCat(hostPort.address, ":", hostPort.port);
+}
+
 }  // namespace trellis::config::appmesh

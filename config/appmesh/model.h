@@ -1,8 +1,9 @@
 // The App Mesh resource model: plain data for Mesh, VirtualNode, VirtualService, VirtualRouter,
 // Route, VirtualGateway and GatewayRoute as App Mesh's API defines them, plus Trellis's own
-// Endpoints documents. The loader fills it from any of the three input formats; the validator
-// and the xDS translation read it. Names are always App Mesh names (for Kubernetes objects, the
-// resolved awsName), and every resource remembers where it came from so errors can point there.
+// Endpoints and Sidecar documents. The loader fills it from any of the three input formats; the
+// validator and the xDS translation read it. Names are always App Mesh names (for Kubernetes
+// objects, the resolved awsName), and every resource remembers where it came from so errors can
+// point there.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,7 @@ enum class InputFormat {
   kCliInput,    // aws appmesh create-*/update-* --cli-input-json (or -yaml) documents
   kDescribe,    // aws appmesh describe-*/create-*/update-* output: {"virtualNode": {...}}
   kKubernetes,  // appmesh.k8s.aws/v1beta2 objects
-  kTrellis,     // trellis.dev/v1 documents (Endpoints)
+  kTrellis,     // trellis.dev/v1 documents (Endpoints, Sidecar)
 };
 const char* toString(InputFormat format);
 
@@ -474,6 +475,31 @@ struct Endpoints {
   Source source;
 };
 
+// Trellis's own document (apiVersion trellis.dev/v1, kind Sidecar): where one virtual node's
+// sidecar listens and where its local app really listens. Needed when several sidecars share one
+// machine without iptables (a local demo): they cannot all bind 15000/15001, nor can every app
+// listen on its listener port. See README.md.
+struct HostPort {
+  std::string address;  // an IPv4 or IPv6 literal (validation checks it)
+  int64_t port = 0;
+};
+std::string toString(const HostPort& hostPort);  // "127.0.0.1:15100", "[::1]:15100"
+
+struct AppPort {
+  int64_t listenerPort = 0;  // a listener port of the virtual node
+  int64_t appPort = 0;       // where the local app really listens for it
+};
+
+struct Sidecar {
+  std::string mesh;
+  std::string virtualNode;
+  std::optional<HostPort> inbound;        // unset: 0.0.0.0:15000
+  std::optional<HostPort> outbound;       // unset: 0.0.0.0:15001
+  std::optional<std::string> appAddress;  // app.address; unset: 127.0.0.1
+  std::vector<AppPort> appPorts;          // app.ports; a listener port not listed maps to itself
+  Source source;
+};
+
 // Everything loaded from one folder. Resources of several meshes may sit side by side; each
 // carries its mesh name and the lookups below never cross meshes.
 struct MeshSet {
@@ -485,6 +511,7 @@ struct MeshSet {
   std::vector<VirtualGateway> virtualGateways;
   std::vector<GatewayRoute> gatewayRoutes;
   std::vector<Endpoints> endpoints;
+  std::vector<Sidecar> sidecars;
 
   const Mesh* findMesh(std::string_view mesh) const;
   const VirtualNode* findVirtualNode(std::string_view mesh, std::string_view name) const;
@@ -497,6 +524,10 @@ struct MeshSet {
                                                    std::string_view gateway) const;
   // All endpoints of one virtual node, from every Endpoints document naming it, in load order.
   std::vector<Endpoint> endpointsOf(std::string_view mesh, std::string_view virtualNode) const;
+  // Whether any Endpoints document names the node (an empty list counts: "no instances now").
+  bool hasEndpointsDocument(std::string_view mesh, std::string_view virtualNode) const;
+  // The node's Sidecar document (the first, if validation was skipped), or nullptr.
+  const Sidecar* findSidecar(std::string_view mesh, std::string_view virtualNode) const;
 };
 
 }  // namespace trellis::config::appmesh

@@ -139,6 +139,7 @@ class Validator {
     for (const VirtualGateway& gateway : set_.virtualGateways) checkVirtualGateway(gateway);
     for (const GatewayRoute& route : set_.gatewayRoutes) checkGatewayRoute(route);
     for (const Endpoints& endpoints : set_.endpoints) checkEndpoints(endpoints);
+    for (const Sidecar& sidecar : set_.sidecars) checkSidecar(sidecar);
     return std::move(errors_);
   }
 
@@ -970,12 +971,68 @@ class Validator {
     }
   }
 
+  // -------------------------------------------------------------------------- sidecars
+
+  void checkSidecar(const Sidecar& sidecar) {
+    begin(sidecar.source, absl::StrCat(sidecar.mesh, "/Sidecar/", sidecar.virtualNode));
+    const std::string root = sidecar.source.specPath;
+    const VirtualNode* node = nullptr;
+    if (set_.findMesh(sidecar.mesh) == nullptr) {
+      fail(join(root, "mesh"),
+           absl::StrCat("mesh ", quoted(sidecar.mesh), " is not defined in this folder"));
+    } else {
+      node = set_.findVirtualNode(sidecar.mesh, sidecar.virtualNode);
+      if (node == nullptr) {
+        fail(join(root, "virtualNode"), noSuch("VirtualNode", sidecar.virtualNode, sidecar.mesh,
+                                               namesIn(set_.virtualNodes, sidecar.mesh)));
+      }
+    }
+    checkDuplicate(sidecars_, scoped({sidecar.mesh, sidecar.virtualNode}),
+                   join(root, "virtualNode"),
+                   absl::StrCat("Sidecar of VirtualNode ", quoted(sidecar.virtualNode)));
+    for (const auto& [key, address] :
+         {std::pair{"inbound", &sidecar.inbound}, std::pair{"outbound", &sidecar.outbound}}) {
+      if (!address->has_value()) continue;
+      const HostPort& hostPort = **address;
+      const std::string path = join(root, key);
+      if (!isIpLiteral(hostPort.address)) {
+        fail(path, absl::StrCat(quoted(hostPort.address),
+                                " is not an IP address (allowed: an IPv4 or IPv6 literal)"));
+      }
+      checkRange(path, hostPort.port, 1, 65535);
+      // Sidecars given explicit addresses share one machine: no two may listen on one address.
+      checkDuplicate(sidecarAddresses_, scoped({hostPort.address, absl::StrCat(hostPort.port)}),
+                     path, absl::StrCat("listening address ", toString(hostPort)));
+    }
+    if (sidecar.appAddress && !isIpLiteral(*sidecar.appAddress)) {
+      fail(join(root, "app.address"),
+           absl::StrCat(quoted(*sidecar.appAddress),
+                        " is not an IP address (allowed: an IPv4 or IPv6 literal)"));
+    }
+    std::vector<int64_t> seen;
+    for (const AppPort& port : sidecar.appPorts) {
+      const std::string path = join(join(root, "app.ports"), absl::StrCat(port.listenerPort));
+      if (node != nullptr) {
+        const std::vector<PortMapping> mappings = portMappingsOf(node->spec.listeners);
+        if (findPort(mappings, port.listenerPort) == nullptr) {
+          fail(path, absl::StrCat(port.listenerPort, " is not a listener port of VirtualNode ",
+                                  quoted(node->name), " (allowed: ", portList(mappings), ")"));
+        }
+      }
+      if (std::find(seen.begin(), seen.end(), port.listenerPort) != seen.end()) {
+        fail(path, "listed twice");
+      }
+      seen.push_back(port.listenerPort);
+      checkRange(path, port.appPort, 1, 65535);
+    }
+  }
+
   const MeshSet& set_;
   std::vector<ValidationError> errors_;
   Source source_;
   std::string resource_;
   absl::flat_hash_map<std::string, Source> meshes_, nodes_, services_, routers_, routes_, gateways_,
-      gatewayRoutes_, endpoints_;
+      gatewayRoutes_, endpoints_, sidecars_, sidecarAddresses_;
 };
 
 }  // namespace

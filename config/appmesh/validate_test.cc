@@ -453,6 +453,7 @@ TEST(ValidateNode, ListenerPortRange) {
 TEST(ValidateNode, OneListenerPerPort) {
   MeshSet set = colorApp();
   node(set, "front").spec.listeners.push_back(node(set, "front").spec.listeners[0]);
+  set.endpoints[0].endpoints[0].port.reset();  // one endpoint port cannot serve two listeners
   EXPECT_THAT(errorsOf(set),
               ElementsAre(s(kFront,
                             "spec.listeners[1].portMapping.port: port 8080 is already used "
@@ -618,6 +619,7 @@ TEST(ValidateNames, LengthAndCharacters) {
   MeshSet set = colorApp();
   node(set, "front").name = "front end";
   set.endpoints[0].virtualNode = "front end";
+  set.sidecars[0].virtualNode = "front end";
   set.virtualRouters[0].name = std::string(256, 'r');
   set.routes[0].virtualRouter = set.virtualRouters[0].name;
   set.virtualServices[0].spec.provider->name = set.virtualRouters[0].name;
@@ -802,8 +804,65 @@ TEST(ValidateEndpoints, EachAddressOnce) {
   set.endpoints.push_back(more);
   EXPECT_THAT(errorsOf(set),
               ElementsAre("more.yaml (document 2): color-mesh/Endpoints/colorteller-red: "
-                          "endpoints[0]: duplicate endpoint 127.0.0.1:9081 of VirtualNode "
+                          "endpoints[0]: duplicate endpoint 127.0.0.1:15110 of VirtualNode "
                           "\"colorteller-red\" (first defined in endpoints.yaml (document 2))"));
+}
+
+// ------------------------------------------------------------------------ sidecars
+
+constexpr char kRedSidecar[] = "sidecars.yaml (document 2): color-mesh/Sidecar/colorteller-red: ";
+
+TEST(ValidateSidecar, NodeAndMeshMustExistAndOneSidecarPerNode) {
+  MeshSet set = colorApp();
+  set.sidecars[1].virtualNode = "colorteller-purple";
+  set.sidecars[2].mesh = "colour-mesh";
+  Sidecar again = set.sidecars[3];
+  again.source.file = "again.yaml";
+  again.inbound.reset();
+  again.outbound.reset();
+  set.sidecars.push_back(again);
+  EXPECT_THAT(
+      errorsOf(set),
+      ElementsAre("sidecars.yaml (document 2): color-mesh/Sidecar/colorteller-purple: "
+                  "virtualNode: no VirtualNode \"colorteller-purple\" in mesh \"color-mesh\" "
+                  "(defined: colorteller-red, colorteller-blue, colorteller-green, front)",
+                  "sidecars.yaml (document 3): colour-mesh/Sidecar/colorteller-blue: "
+                  "mesh: mesh \"colour-mesh\" is not defined in this folder",
+                  "again.yaml (document 4): color-mesh/Sidecar/colorteller-green: virtualNode: "
+                  "duplicate Sidecar of VirtualNode \"colorteller-green\" (first defined in "
+                  "sidecars.yaml (document 4))"));
+}
+
+TEST(ValidateSidecar, AddressesAndPorts) {
+  MeshSet set = colorApp();
+  Sidecar& red = set.sidecars[1];
+  red.inbound = HostPort{"localhost", 0};
+  red.outbound = HostPort{"::1", 70000};
+  red.appAddress = "app.local";
+  red.appPorts = {{9080, 9081}, {9090, 9091}, {9080, 0}};
+  EXPECT_THAT(errorsOf(set),
+              ElementsAre(s(kRedSidecar,
+                            "inbound: \"localhost\" is not an IP address (allowed: an IPv4 or "
+                            "IPv6 literal)"),
+                          s(kRedSidecar, "inbound: 0 is out of range (allowed: 1-65535)"),
+                          s(kRedSidecar, "outbound: 70000 is out of range (allowed: 1-65535)"),
+                          s(kRedSidecar,
+                            "app.address: \"app.local\" is not an IP address (allowed: an IPv4 "
+                            "or IPv6 literal)"),
+                          s(kRedSidecar,
+                            "app.ports.9090: 9090 is not a listener port of VirtualNode "
+                            "\"colorteller-red\" (allowed: 9080)"),
+                          s(kRedSidecar, "app.ports.9080: listed twice"),
+                          s(kRedSidecar, "app.ports.9080: 0 is out of range (allowed: 1-65535)")));
+}
+
+TEST(ValidateSidecar, NoTwoSidecarsListenOnOneAddress) {
+  MeshSet set = colorApp();
+  set.sidecars[1].outbound = set.sidecars[0].inbound;  // red's outbound on front's inbound
+  EXPECT_THAT(errorsOf(set),
+              ElementsAre(s(kRedSidecar,
+                            "outbound: duplicate listening address 127.0.0.1:15100 (first "
+                            "defined in sidecars.yaml (document 1))")));
 }
 
 // ------------------------------------------------------------------------ gateways

@@ -1,0 +1,933 @@
+// App Mesh -> xDS for every virtual node: see translate.h. One Translator walks the MeshSet;
+// for each node it builds the inbound side (listener, route to the local app, local-app
+// cluster) and the outbound side (listener, one virtual host per backend service and port, the
+// target clusters and their endpoints), then sorts everything by name. Features the proxy
+// cannot do are reported once per resource and field, never emitted.
+#include "config/appmesh/translate.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/appmesh/match_regex.h"
+#include "envoy/config/core/v3/address.pb.h"
+#include "envoy/config/core/v3/base.pb.h"
+#include "envoy/config/core/v3/config_source.pb.h"
+#include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "re2/re2.h"
+
+namespace trellis::config::appmesh {
+
+namespace {
+
+namespace core = envoy::config::core::v3;
+namespace xroute = envoy::config::route::v3;
+namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+using ClusterProto = envoy::config::cluster::v3::Cluster;
+using ListenerProto = envoy::config::listener::v3::Listener;
+using LoadAssignment = envoy::config::endpoint::v3::ClusterLoadAssignment;
+
+constexpr char kHcmFilter[] = "envoy.filters.network.http_connection_manager";
+constexpr char kRouterFilter[] = "envoy.filters.http.router";
+constexpr int64_t kDefaultPerRequestMillis = 15000;  // App Mesh's default perRequest timeout
+constexpr int64_t kConnectTimeoutMillis = 1000;      // Trellis's choice for every cluster
+
+// ------------------------------------------------------------------------------- small helpers
+
+std::string join(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : absl::StrCat(parent, ".", key);
+}
+
+std::string item(const std::string& parent, size_t index) {
+  return absl::StrCat(parent, "[", index, "]");
+}
+
+std::string quoted(const std::string& text) { return absl::StrCat("\"", text, "\""); }
+
+bool isIpv4(const std::string& address) {
+  unsigned char buffer[4];
+  return inet_pton(AF_INET, address.c_str(), buffer) == 1;
+}
+
+bool isIpv6(const std::string& address) {
+  unsigned char buffer[16];
+  return inet_pton(AF_INET6, address.c_str(), buffer) == 1;
+}
+
+void setMillis(google::protobuf::Duration* out, int64_t millis) {
+  out->set_seconds(millis / 1000);
+  out->set_nanos(static_cast<int32_t>((millis % 1000) * 1000000));
+}
+
+void setAdsSource(core::ConfigSource* source) {
+  source->mutable_ads();
+  source->set_resource_api_version(core::V3);
+}
+
+void setSocketAddress(core::Address* out, const std::string& address, int64_t port) {
+  core::SocketAddress* socket = out->mutable_socket_address();
+  socket->set_address(address);
+  socket->set_port_value(static_cast<uint32_t>(port));
+}
+
+std::string resourceOf(const VirtualNode& node) {
+  return absl::StrCat(node.mesh, "/VirtualNode/", node.name);
+}
+std::string resourceOf(const Route& route) {
+  return absl::StrCat(route.mesh, "/VirtualRouter/", route.virtualRouter, "/Route/", route.name);
+}
+
+// The key App Mesh's spec uses for a route's kind ("httpRoute", ...).
+std::string routeKind(const RouteSpec& spec) {
+  if (spec.httpRoute) return "httpRoute";
+  if (spec.http2Route) return "http2Route";
+  if (spec.grpcRoute) return "grpcRoute";
+  return "tcpRoute";
+}
+
+int64_t millisOr(const std::optional<Duration>& duration, int64_t fallback) {
+  return duration ? duration->toMillis() : fallback;
+}
+
+// Listener, route configuration and cluster names: stable, and unique within a mesh (a node name
+// has no '/', and the port is the last '_'-separated part).
+std::string listenerName(const char* direction, const HostPort& address) {
+  return absl::StrCat("lds_", direction, "_", address.address, "_", address.port);
+}
+std::string routeConfigName(const char* direction, const VirtualNode& node) {
+  return absl::StrCat("rds_", direction, "_", node.mesh, "_", node.name);
+}
+std::string clusterName(const char* direction, const VirtualNode& node, int64_t port) {
+  return absl::StrCat("cds_", direction, "_", node.mesh, "_", node.name, "_", port);
+}
+
+// Whether TLS origination is required towards `port` by the caller's client policy.
+bool clientTlsRequired(const std::optional<ClientPolicy>& policy, int64_t port) {
+  if (!policy || !policy->tls) return false;
+  const ClientPolicyTls& tls = *policy->tls;
+  if (!tls.enforce.value_or(true)) return false;
+  return tls.ports.empty() ||
+         std::find(tls.ports.begin(), tls.ports.end(), port) != tls.ports.end();
+}
+
+ClusterProto edsCluster(const std::string& name) {
+  ClusterProto cluster;
+  cluster.set_name(name);
+  cluster.set_type(ClusterProto::EDS);
+  setAdsSource(cluster.mutable_eds_cluster_config()->mutable_eds_config());
+  cluster.mutable_eds_cluster_config()->set_service_name(name);
+  setMillis(cluster.mutable_connect_timeout(), kConnectTimeoutMillis);
+  cluster.set_lb_policy(ClusterProto::ROUND_ROBIN);
+  return cluster;
+}
+
+ListenerProto httpListener(const std::string& name, const HostPort& address, const char* statPrefix,
+                           const std::string& routeConfig, std::optional<int64_t> idleMillis,
+                           core::TrafficDirection direction) {
+  hcm::HttpConnectionManager manager;
+  manager.set_codec_type(hcm::HttpConnectionManager::AUTO);
+  manager.set_stat_prefix(statPrefix);
+  setAdsSource(manager.mutable_rds()->mutable_config_source());
+  manager.mutable_rds()->set_route_config_name(routeConfig);
+  hcm::HttpFilter* router = manager.add_http_filters();
+  router->set_name(kRouterFilter);
+  router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
+  if (idleMillis) {
+    setMillis(manager.mutable_common_http_protocol_options()->mutable_idle_timeout(), *idleMillis);
+  }
+
+  ListenerProto listener;
+  listener.set_name(name);
+  setSocketAddress(listener.mutable_address(), address.address, address.port);
+  envoy::config::listener::v3::Filter* filter = listener.add_filter_chains()->add_filters();
+  filter->set_name(kHcmFilter);
+  filter->mutable_typed_config()->PackFrom(manager);
+  listener.set_traffic_direction(direction);
+  return listener;
+}
+
+// ------------------------------------------------------------------------------ route matches
+
+// App Mesh header (or gRPC metadata) match -> HeaderMatcher. Returns why not, if it cannot be.
+std::optional<std::string> headerMatcher(const HeaderMatch& header, xroute::HeaderMatcher* out) {
+  const std::string name = absl::AsciiStrToLower(header.name);
+  if (!name.empty() && name[0] == ':' && name != ":method" && name != ":path" &&
+      name != ":authority") {
+    return absl::StrCat("pseudo-header ", quoted(header.name),
+                        " cannot be matched (trellis-proxy matches :method, :path, :authority)");
+  }
+  out->set_name(name);
+  if (header.invert.value_or(false)) out->set_invert_match(true);
+  if (!header.match) {
+    out->set_present_match(true);
+    return std::nullopt;
+  }
+  const HeaderMatchMethod& method = *header.match;
+  envoy::type::matcher::v3::StringMatcher* matcher = out->mutable_string_match();
+  switch (method.kind) {
+    case HeaderMatchMethod::Kind::kExact:
+      matcher->set_exact(method.value);
+      break;
+    case HeaderMatchMethod::Kind::kPrefix:
+      matcher->set_prefix(method.value);
+      break;
+    case HeaderMatchMethod::Kind::kSuffix:
+      matcher->set_suffix(method.value);
+      break;
+    case HeaderMatchMethod::Kind::kRegex: {
+      RE2 re(method.value, RE2::Quiet);
+      if (!re.ok()) {
+        return absl::StrCat("regex ", quoted(method.value), " is not valid RE2: ", re.error());
+      }
+      matcher->mutable_safe_regex()->set_regex(method.value);
+      break;
+    }
+    case HeaderMatchMethod::Kind::kRange:
+      if (method.rangeStart >= method.rangeEnd) {
+        return absl::StrCat("range ", method.rangeStart, "-", method.rangeEnd,
+                            " matches nothing (the end is excluded)");
+      }
+      // trellis-proxy has no range matcher: the same integers as an expression.
+      matcher->mutable_safe_regex()->set_regex(
+          internal::integerRangeRegex(method.rangeStart, method.rangeEnd));
+      break;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> headerMatchers(const std::optional<std::vector<HeaderMatch>>& headers,
+                                          const std::string& path, xroute::RouteMatch* out) {
+  if (!headers) return std::nullopt;
+  for (size_t i = 0; i < headers->size(); ++i) {
+    if (std::optional<std::string> why = headerMatcher((*headers)[i], out->add_headers())) {
+      return absl::StrCat(item(path, i), ": ", *why);
+    }
+  }
+  return std::nullopt;
+}
+
+// Fills `out` from an httpRoute/http2Route match (`path` is its field path). Returns why the
+// route cannot be translated, if it cannot.
+std::optional<std::string> httpMatch(const HttpRouteMatch& match, const std::string& path,
+                                     xroute::RouteMatch* out) {
+  if (match.prefix && match.path) {
+    return absl::StrCat(path, ": prefix and path both given (one path matcher only)");
+  }
+  if (match.path) {
+    if (match.path->isRegex) {
+      RE2 re(match.path->value, RE2::Quiet);
+      if (!re.ok()) {
+        return absl::StrCat(path, ".path.regex: ", quoted(match.path->value),
+                            " is not valid RE2: ", re.error());
+      }
+      out->mutable_safe_regex()->set_regex(match.path->value);
+    } else {
+      out->set_path(match.path->value);
+    }
+  } else {
+    out->set_prefix(match.prefix.value_or("/"));  // App Mesh's default is "/"
+  }
+  if (match.method) {
+    xroute::HeaderMatcher* method = out->add_headers();
+    method->set_name(":method");
+    method->mutable_string_match()->set_exact(*match.method);
+  }
+  if (std::optional<std::string> why = headerMatchers(match.headers, join(path, "headers"), out)) {
+    return why;
+  }
+  if (match.queryParameters) {
+    // trellis-proxy has no query matcher: an expression on the request target (":path").
+    for (const QueryParameterMatch& parameter : *match.queryParameters) {
+      xroute::HeaderMatcher* header = out->add_headers();
+      header->set_name(":path");
+      header->mutable_string_match()->mutable_safe_regex()->set_regex(
+          internal::queryParameterRegex(parameter.name, parameter.exact));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> grpcMatch(const GrpcRouteMatch& match, const std::string& path,
+                                     xroute::RouteMatch* out) {
+  // gRPC requests go to "/<service>/<method>".
+  if (match.serviceName && match.methodName) {
+    out->set_path(absl::StrCat("/", *match.serviceName, "/", *match.methodName));
+  } else if (match.serviceName) {
+    out->set_prefix(absl::StrCat("/", *match.serviceName, "/"));
+  } else {
+    out->set_prefix("/");
+  }
+  return headerMatchers(match.metadata, join(path, "metadata"), out);
+}
+
+// Length of a route's path matcher: the longer one goes first among routes of equal priority.
+size_t specificity(const RouteSpec& spec) {
+  const HttpRoute* http = spec.httpRoute    ? &*spec.httpRoute
+                          : spec.http2Route ? &*spec.http2Route
+                                            : nullptr;
+  if (http) {
+    if (http->match.path) return http->match.path->value.size();
+    return http->match.prefix.value_or("/").size();
+  }
+  if (spec.grpcRoute) {
+    const GrpcRouteMatch& m = spec.grpcRoute->match;
+    if (!m.serviceName) return 1;
+    return m.serviceName->size() + 2 + (m.methodName ? m.methodName->size() : 0);
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------------------- the translator
+
+// The resources of one proxy while they are built, kept sorted by name.
+struct ProxyBuild {
+  std::map<std::string, ListenerProto> listeners;
+  std::map<std::string, xroute::RouteConfiguration> routes;
+  std::map<std::string, ClusterProto> clusters;
+  std::map<std::string, LoadAssignment> endpoints;
+};
+
+// The endpoints of one target cluster (the same for every caller) and, if some are missing,
+// why: each caller whose proxy receives the cluster gets an error line for it.
+struct TargetEndpoints {
+  LoadAssignment assignment;
+  std::optional<std::string> problem;
+};
+
+class Translator {
+ public:
+  Translator(const MeshSet& set, const Resolver& resolve) : set_(set), resolve_(resolve) {}
+
+  TranslateResult run() {
+    reportLeftOut();
+    for (const VirtualNode& node : set_.virtualNodes) {
+      const std::string key = nodeKey(node.mesh, node.name);
+      if (result_.proxies.count(key) != 0) continue;  // a duplicate: validation reports it
+      if (set_.findMesh(node.mesh) == nullptr) {
+        error(node.source, resourceOf(node), "",
+              absl::StrCat("mesh ", quoted(node.mesh), " is not defined: no configuration"));
+        continue;
+      }
+      result_.proxies.emplace(key, translateNode(node));
+    }
+    return std::move(result_);
+  }
+
+ private:
+  // ------------------------------------------------------------------------------ reporting
+
+  static std::string line(const Source& source, const std::string& resource,
+                          const std::string& path, const std::string& message) {
+    return absl::StrCat(source.label(), ": ", resource, ": ", path.empty() ? "" : path + ": ",
+                        message);
+  }
+  void add(std::vector<std::string>& list, std::string text) {
+    if (reported_.insert(text).second) list.push_back(std::move(text));
+  }
+  void error(const Source& source, const std::string& resource, const std::string& path,
+             const std::string& message) {
+    add(result_.errors, line(source, resource, path, message));
+  }
+  void warn(const Source& source, const std::string& resource, const std::string& path,
+            const std::string& message) {
+    add(result_.warnings, line(source, resource, path, message));
+  }
+
+  // What trellis-proxy cannot do yet, reported once per resource and field whoever calls it.
+  void reportLeftOut() {
+    for (const Mesh& mesh : set_.meshes) {
+      if (mesh.spec.egress() == EgressFilterType::kAllowAll) {
+        warn(mesh.source, absl::StrCat("Mesh/", mesh.name),
+             join(mesh.source.specPath, "egressFilter"),
+             "ALLOW_ALL: trellis-proxy has no pass-through to the original destination yet, so a "
+             "request to a host outside the mesh gets 404 (no route) instead of reaching it");
+      }
+    }
+    for (const VirtualNode& node : set_.virtualNodes) {
+      const std::string resource = resourceOf(node);
+      const std::string spec = node.source.specPath;
+      for (size_t i = 0; i < node.spec.listeners.size(); ++i) {
+        const Listener& listener = node.spec.listeners[i];
+        const std::string base = item(join(spec, "listeners"), i);
+        const PortProtocol protocol = listener.portMapping.protocol;
+        if (protocol == PortProtocol::kHttp2 || protocol == PortProtocol::kGrpc) {
+          warn(node.source, resource, join(base, "portMapping.protocol"),
+               absl::StrCat(toString(protocol),
+                            ": trellis-proxy speaks HTTP/1.1 only for now; HTTP/2 and gRPC "
+                            "requests to or from this port fail"));
+        }
+        if (listener.healthCheck) {
+          warn(node.source, resource, join(base, "healthCheck"),
+               "left out: trellis-proxy has no active health checks yet (every endpoint counts "
+               "as healthy)");
+        }
+        if (listener.outlierDetection) {
+          warn(node.source, resource, join(base, "outlierDetection"),
+               "left out: trellis-proxy has no outlier detection yet");
+        }
+        if (listener.connectionPool) {
+          warn(node.source, resource, join(base, "connectionPool"),
+               "left out: trellis-proxy has no circuit breakers yet (no connection or request "
+               "limits)");
+        }
+        // STRICT TLS is an error, reported where the inbound listener would be built.
+        if (listener.tls && listener.tls->mode == ListenerTlsMode::kPermissive) {
+          warn(node.source, resource, join(base, "tls"),
+               "left out: trellis-proxy does not terminate TLS yet; with mode PERMISSIVE it "
+               "accepts plaintext only");
+        }
+      }
+      if (node.spec.logging && node.spec.logging->accessLogFile) {
+        warn(node.source, resource, join(spec, "logging.accessLog"),
+             "left out: access logs are not configured over xDS yet");
+      }
+    }
+    for (const Route& route : set_.routes) {
+      const std::string kind = routeKind(route.spec);
+      const std::string base = join(route.source.specPath, kind);
+      const std::optional<RetryPolicy>* retry = nullptr;
+      const std::optional<RouteTimeout>* timeout = nullptr;
+      if (route.spec.httpRoute) {
+        retry = &route.spec.httpRoute->retryPolicy;
+        timeout = &route.spec.httpRoute->timeout;
+      } else if (route.spec.http2Route) {
+        retry = &route.spec.http2Route->retryPolicy;
+        timeout = &route.spec.http2Route->timeout;
+      } else if (route.spec.grpcRoute) {
+        retry = &route.spec.grpcRoute->retryPolicy;
+        timeout = &route.spec.grpcRoute->timeout;
+      }
+      if (retry && retry->has_value()) {
+        warn(route.source, resourceOf(route), join(base, "retryPolicy"),
+             "left out: trellis-proxy has no retries yet");
+      }
+      if (timeout && timeout->has_value() && (*timeout)->idle) {
+        warn(route.source, resourceOf(route), join(base, "timeout.idle"),
+             "left out: trellis-proxy has no per-route idle timeout yet");
+      }
+    }
+    for (const VirtualGateway& gateway : set_.virtualGateways) {
+      error(gateway.source, absl::StrCat(gateway.mesh, "/VirtualGateway/", gateway.name), "",
+            "virtual gateways are not translated yet: a gateway proxy gets no configuration");
+    }
+  }
+
+  // ------------------------------------------------------------------------------ per node
+
+  ProxyResources translateNode(const VirtualNode& node) {
+    ProxyBuild build;
+    const Sidecar* sidecar = set_.findSidecar(node.mesh, node.name);
+    const HostPort inbound = sidecar && sidecar->inbound
+                                 ? *sidecar->inbound
+                                 : HostPort{kDefaultListenAddress, kDefaultInboundPort};
+    const HostPort outbound = sidecar && sidecar->outbound
+                                  ? *sidecar->outbound
+                                  : HostPort{kDefaultListenAddress, kDefaultOutboundPort};
+    const bool inboundBuilt = translateInbound(node, sidecar, inbound, build);
+    if (inboundBuilt && inbound.address == outbound.address && inbound.port == outbound.port) {
+      error(sidecar ? sidecar->source : node.source, resourceOf(node), "outbound",
+            absl::StrCat(toString(outbound), " is also the inbound address: no outbound listener"));
+    } else {
+      translateOutbound(node, outbound, build);
+    }
+
+    ProxyResources out;
+    for (auto& [name, listener] : build.listeners) out.listeners.push_back(std::move(listener));
+    for (auto& [name, routes] : build.routes) out.routes.push_back(std::move(routes));
+    for (auto& [name, cluster] : build.clusters) out.clusters.push_back(std::move(cluster));
+    for (auto& [name, assignment] : build.endpoints) out.endpoints.push_back(std::move(assignment));
+    return out;
+  }
+
+  // The inbound listener forwards to the local app. Returns whether it was built.
+  bool translateInbound(const VirtualNode& node, const Sidecar* sidecar, const HostPort& address,
+                        ProxyBuild& build) {
+    const std::string resource = resourceOf(node);
+    const Listener* served = nullptr;
+    size_t servedIndex = 0;
+    for (size_t i = 0; i < node.spec.listeners.size(); ++i) {
+      const Listener& listener = node.spec.listeners[i];
+      const std::string path = item(join(node.source.specPath, "listeners"), i);
+      const int64_t port = listener.portMapping.port;
+      if (listener.portMapping.protocol == PortProtocol::kTcp) {
+        error(node.source, resource, path,
+              absl::StrCat("tcp listener on port ", port,
+                           " is not translated yet (trellis-proxy has no TCP proxy): nothing "
+                           "forwards to the app on this port"));
+      } else if (served == nullptr) {
+        served = &listener;
+        servedIndex = i;
+      } else {
+        error(node.source, resource, path,
+              absl::StrCat("listener on port ", port,
+                           " gets no inbound traffic: the inbound "
+                           "listener ",
+                           toString(address), " forwards to port ", served->portMapping.port,
+                           " only (telling ports apart needs original-destination support)"));
+      }
+    }
+    if (served == nullptr) return false;
+    const std::string servedPath = item(join(node.source.specPath, "listeners"), servedIndex);
+    if (served->tls && served->tls->mode == ListenerTlsMode::kStrict) {
+      error(node.source, resource, join(servedPath, "tls.mode"),
+            "STRICT is not supported yet (trellis-proxy does not terminate TLS): no inbound "
+            "listener, so callers are refused rather than served in plaintext");
+      return false;
+    }
+
+    const int64_t port = served->portMapping.port;
+    std::string appAddress = kDefaultAppAddress;
+    int64_t appPort = port;
+    if (sidecar) {
+      if (sidecar->appAddress) appAddress = *sidecar->appAddress;
+      for (const AppPort& mapping : sidecar->appPorts) {
+        if (mapping.listenerPort == port) appPort = mapping.appPort;
+      }
+    }
+    const std::string cluster = clusterName("ingress", node, port);
+    build.clusters.emplace(cluster, edsCluster(cluster));
+    LoadAssignment assignment;
+    assignment.set_cluster_name(cluster);
+    setSocketAddress(
+        assignment.add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address(),
+        appAddress, appPort);
+    build.endpoints.emplace(cluster, std::move(assignment));
+
+    const std::optional<ListenerTimeout>& timeout = served->timeout;
+    const int64_t perRequest =
+        millisOr(timeout ? timeout->perRequest : std::nullopt, kDefaultPerRequestMillis);
+    std::optional<int64_t> idle;
+    if (timeout && timeout->idle) idle = timeout->idle->toMillis();
+
+    xroute::RouteConfiguration routes;
+    routes.set_name(routeConfigName("ingress", node));
+    xroute::VirtualHost* host = routes.add_virtual_hosts();
+    host->set_name(absl::StrCat("local_app_", port));
+    host->add_domains("*");
+    xroute::Route* route = host->add_routes();
+    route->set_name("local_app");
+    route->mutable_match()->set_prefix("/");
+    route->mutable_route()->set_cluster(cluster);
+    setMillis(route->mutable_route()->mutable_timeout(), perRequest);
+    build.routes.emplace(routes.name(), std::move(routes));
+
+    const std::string name = listenerName("ingress", address);
+    build.listeners.emplace(
+        name, httpListener(name, address, "ingress", routeConfigName("ingress", node), idle,
+                           core::INBOUND));
+    return true;
+  }
+
+  // The outbound listener routes the app's requests to its backends.
+  void translateOutbound(const VirtualNode& node, const HostPort& address, ProxyBuild& build) {
+    xroute::RouteConfiguration routes;
+    routes.set_name(routeConfigName("egress", node));
+
+    std::vector<size_t> order(node.spec.backends.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return node.spec.backends[a].virtualServiceName < node.spec.backends[b].virtualServiceName;
+    });
+    std::set<std::string> domains;  // lower-case: the proxy refuses one domain in two hosts
+    for (size_t index : order) {
+      const Backend& backend = node.spec.backends[index];
+      const std::string path = item(join(node.source.specPath, "backends"), index);
+      std::vector<xroute::VirtualHost> hosts = backendHosts(node, backend, path, build);
+      for (xroute::VirtualHost& host : hosts) {
+        bool clash = false;
+        for (const std::string& domain : host.domains()) {
+          if (domains.count(absl::AsciiStrToLower(domain)) != 0) clash = true;
+        }
+        if (clash) {
+          error(node.source, resourceOf(node), path,
+                absl::StrCat("virtual host ", quoted(host.name()),
+                             " has a domain another backend already has: left out"));
+          continue;
+        }
+        for (const std::string& domain : host.domains()) {
+          domains.insert(absl::AsciiStrToLower(domain));
+        }
+        *routes.add_virtual_hosts() = std::move(host);
+      }
+    }
+
+    const Mesh* mesh = set_.findMesh(node.mesh);
+    if (mesh != nullptr && mesh->spec.egress() == EgressFilterType::kDropAll) {
+      xroute::VirtualHost* host = routes.add_virtual_hosts();
+      host->set_name("egress_filter_drop_all");
+      host->add_domains("*");
+      xroute::Route* route = host->add_routes();
+      route->set_name("drop_all");
+      route->mutable_match()->set_prefix("/");
+      route->mutable_direct_response()->set_status(403);
+      route->mutable_direct_response()->mutable_body()->set_inline_string(
+          absl::StrCat("egress to this host is not allowed: mesh ", node.mesh,
+                       " has egressFilter DROP_ALL and the host is not a backend of virtual node ",
+                       node.name, "\n"));
+    }
+    build.routes.emplace(routes.name(), std::move(routes));
+
+    const std::string name = listenerName("egress", address);
+    build.listeners.emplace(
+        name, httpListener(name, address, "egress", routeConfigName("egress", node), std::nullopt,
+                           core::OUTBOUND));
+  }
+
+  // One virtual host per port of the backend's provider. Domains: "SERVICE:PORT", plus the bare
+  // "SERVICE" on the only port, or on port 80 when there are several.
+  std::vector<xroute::VirtualHost> backendHosts(const VirtualNode& caller, const Backend& backend,
+                                                const std::string& path, ProxyBuild& build) {
+    const std::string resource = resourceOf(caller);
+    const std::string& serviceName = backend.virtualServiceName;
+    const VirtualService* service = set_.findVirtualService(caller.mesh, serviceName);
+    if (service == nullptr) {
+      error(caller.source, resource, path,
+            absl::StrCat("no VirtualService ", quoted(serviceName), ": no route to it"));
+      return {};
+    }
+    if (!service->spec.provider) {
+      error(
+          caller.source, resource, path,
+          absl::StrCat("VirtualService ", quoted(serviceName), " has no provider: no route to it"));
+      return {};
+    }
+    std::optional<ClientPolicy> policy = backend.clientPolicy;
+    if (!policy && caller.spec.backendDefaults) policy = caller.spec.backendDefaults->clientPolicy;
+    if (policy && policy->tls && !policy->tls->enforce.value_or(true)) {
+      warn(caller.source, resource, path,
+           absl::StrCat("client policy TLS to ", quoted(serviceName),
+                        " left out (enforce is false): requests go in plaintext"));
+    }
+
+    const VirtualServiceProvider& provider = *service->spec.provider;
+    std::vector<PortMapping> ports;
+    const VirtualNode* targetNode = nullptr;
+    const VirtualRouter* router = nullptr;
+    if (provider.kind == VirtualServiceProvider::Kind::kVirtualNode) {
+      targetNode = set_.findVirtualNode(caller.mesh, provider.name);
+      if (targetNode != nullptr) {
+        for (const Listener& listener : targetNode->spec.listeners) {
+          ports.push_back(listener.portMapping);
+        }
+      }
+    } else {
+      router = set_.findVirtualRouter(caller.mesh, provider.name);
+      if (router != nullptr) ports = router->spec.listeners;
+    }
+    if (targetNode == nullptr && router == nullptr) {
+      error(caller.source, resource, path,
+            absl::StrCat("the provider of VirtualService ", quoted(serviceName), ", ",
+                         provider.kind == VirtualServiceProvider::Kind::kVirtualNode
+                             ? "VirtualNode "
+                             : "VirtualRouter ",
+                         quoted(provider.name), ", does not exist: no route to it"));
+      return {};
+    }
+    std::sort(ports.begin(), ports.end(),
+              [](const PortMapping& a, const PortMapping& b) { return a.port < b.port; });
+    if (ports.empty()) {
+      error(caller.source, resource, path,
+            absl::StrCat("the provider of VirtualService ", quoted(serviceName),
+                         " has no listener: no route to it"));
+    }
+
+    std::vector<xroute::VirtualHost> hosts;
+    for (const PortMapping& mapping : ports) {
+      const int64_t port = mapping.port;
+      if (mapping.protocol == PortProtocol::kTcp) {
+        error(caller.source, resource, path,
+              absl::StrCat("port ", port, " of ", quoted(serviceName),
+                           " is tcp, which is not translated yet (trellis-proxy has no TCP "
+                           "proxy): no route to it"));
+        continue;
+      }
+      if (clientTlsRequired(policy, port)) {
+        error(caller.source, resource, path,
+              absl::StrCat("client policy requires TLS to ", quoted(serviceName), " port ", port,
+                           ", which trellis-proxy cannot originate yet: no route to it rather "
+                           "than plaintext"));
+        continue;
+      }
+      xroute::VirtualHost host;
+      host.set_name(absl::StrCat(serviceName, ":", port));
+      if (ports.size() == 1 || port == 80) host.add_domains(serviceName);
+      host.add_domains(absl::StrCat(serviceName, ":", port));
+      if (targetNode != nullptr) {
+        nodeProviderRoute(caller, *targetNode, port, path, host, build);
+      } else {
+        routerRoutes(caller, *router, port, path, host, build);
+      }
+      hosts.push_back(std::move(host));
+    }
+    return hosts;
+  }
+
+  // A service provided directly by a node: everything to that node's listener, with that
+  // listener's perRequest timeout (App Mesh applies a node's listener timeout to its callers).
+  void nodeProviderRoute(const VirtualNode& caller, const VirtualNode& target, int64_t port,
+                         const std::string& callerPath, xroute::VirtualHost& host,
+                         ProxyBuild& build) {
+    int64_t perRequest = kDefaultPerRequestMillis;
+    for (const Listener& listener : target.spec.listeners) {
+      if (listener.portMapping.port == port && listener.timeout) {
+        perRequest = millisOr(listener.timeout->perRequest, kDefaultPerRequestMillis);
+      }
+    }
+    xroute::Route* route = host.add_routes();
+    route->set_name(target.name);
+    route->mutable_match()->set_prefix("/");
+    route->mutable_route()->set_cluster(targetCluster(caller, target, port, callerPath, build));
+    setMillis(route->mutable_route()->mutable_timeout(), perRequest);
+  }
+
+  // A service provided by a router: its routes for `port`, in priority order.
+  void routerRoutes(const VirtualNode& caller, const VirtualRouter& router, int64_t port,
+                    const std::string& callerPath, xroute::VirtualHost& host, ProxyBuild& build) {
+    std::vector<const Route*> routes;
+    for (const Route* route : set_.routesOf(router.mesh, router.name)) {
+      const std::optional<int64_t> matchPort = route->spec.matchPort();
+      // Without a port match a route serves the router's only listener (validation requires
+      // the port when there are several; a route that lacks it anyway serves them all).
+      if (!matchPort || *matchPort == port) {
+        routes.push_back(route);
+      }
+    }
+    std::sort(routes.begin(), routes.end(), [](const Route* a, const Route* b) {
+      const bool aHas = a->spec.priority.has_value();
+      const bool bHas = b->spec.priority.has_value();
+      if (aHas != bHas) return aHas;
+      if (aHas && *a->spec.priority != *b->spec.priority) {
+        return *a->spec.priority < *b->spec.priority;
+      }
+      const size_t aLength = specificity(a->spec);
+      const size_t bLength = specificity(b->spec);
+      if (aLength != bLength) return aLength > bLength;
+      return a->name < b->name;
+    });
+    for (const Route* route : routes) {
+      xroute::Route out;
+      if (translateRoute(caller, *route, callerPath, out, build)) {
+        *host.add_routes() = std::move(out);
+      }
+    }
+  }
+
+  // One App Mesh route -> one xDS route. Returns false (reported) if it cannot be translated.
+  bool translateRoute(const VirtualNode& caller, const Route& route, const std::string& callerPath,
+                      xroute::Route& out, ProxyBuild& build) {
+    const std::string resource = resourceOf(route);
+    const RouteSpec& spec = route.spec;
+    const std::string base = join(route.source.specPath, routeKind(spec));
+    out.set_name(route.name);
+    std::optional<std::string> why;
+    const std::optional<RouteTimeout>* timeout = nullptr;
+    if (spec.httpRoute || spec.http2Route) {
+      const HttpRoute& http = spec.httpRoute ? *spec.httpRoute : *spec.http2Route;
+      if (http.match.scheme && absl::AsciiStrToLower(*http.match.scheme) != "http") {
+        // The outbound listener is plaintext: every request's scheme is http.
+        warn(route.source, resource, join(base, "match.scheme"),
+             absl::StrCat(quoted(*http.match.scheme),
+                          " never matches (the outbound listener is plaintext): route left out"));
+        return false;
+      }
+      why = httpMatch(http.match, join(base, "match"), out.mutable_match());
+      timeout = &http.timeout;
+    } else if (spec.grpcRoute) {
+      why = grpcMatch(spec.grpcRoute->match, join(base, "match"), out.mutable_match());
+      timeout = &spec.grpcRoute->timeout;
+    } else {
+      why = absl::StrCat(base,
+                         ": tcp routes are not translated yet (trellis-proxy has no TCP proxy)");
+    }
+    if (why) {
+      error(route.source, resource, "", absl::StrCat(*why, ": route left out"));
+      return false;
+    }
+
+    xroute::RouteAction* action = out.mutable_route();
+    const std::vector<WeightedTarget>& targets = spec.weightedTargets();
+    const std::string targetsPath = join(base, "action.weightedTargets");
+    int64_t total = 0;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const WeightedTarget& target = targets[i];
+      const VirtualNode* node = set_.findVirtualNode(route.mesh, target.virtualNode);
+      std::optional<int64_t> port = target.port;
+      if (node != nullptr && !port && !node->spec.listeners.empty()) {
+        port = node->spec.listeners.front().portMapping.port;
+      }
+      if (node == nullptr || !port || target.weight < 0) {
+        error(route.source, resource, item(targetsPath, i),
+              absl::StrCat("target ", quoted(target.virtualNode),
+                           node == nullptr ? " does not exist" : " has no listener or weight",
+                           ": left out of the route"));
+        continue;
+      }
+      // Weight-0 targets stay (the proxy never picks them): shifting weight later changes
+      // only the routes, not the clusters.
+      auto* weighted = action->mutable_weighted_clusters()->add_clusters();
+      weighted->set_name(targetCluster(caller, *node, *port, callerPath, build));
+      weighted->mutable_weight()->set_value(static_cast<uint32_t>(target.weight));
+      total += target.weight;
+    }
+    if (total <= 0) {
+      error(route.source, resource, targetsPath, "no target with a weight above 0: route left out");
+      return false;
+    }
+    const int64_t perRequest = timeout && timeout->has_value()
+                                   ? millisOr((*timeout)->perRequest, kDefaultPerRequestMillis)
+                                   : kDefaultPerRequestMillis;
+    setMillis(action->mutable_timeout(), perRequest);
+    return true;
+  }
+
+  // Adds the cluster of `target` on `port` (and its endpoints) to the caller's proxy.
+  std::string targetCluster(const VirtualNode& caller, const VirtualNode& target, int64_t port,
+                            const std::string& callerPath, ProxyBuild& build) {
+    const std::string name = clusterName("egress", target, port);
+    if (build.clusters.count(name) != 0) return name;
+    build.clusters.emplace(name, edsCluster(name));
+    const TargetEndpoints& endpoints = endpointsOf(target, port, name);
+    build.endpoints.emplace(name, endpoints.assignment);
+    if (endpoints.problem) {
+      error(caller.source, resourceOf(caller), callerPath,
+            absl::StrCat("cluster ", name, " has no endpoints: ", *endpoints.problem));
+    }
+    return name;
+  }
+
+  const TargetEndpoints& endpointsOf(const VirtualNode& target, int64_t port,
+                                     const std::string& cluster) {
+    auto found = targets_.find(cluster);
+    if (found != targets_.end()) return found->second;
+    TargetEndpoints out;
+    out.assignment.set_cluster_name(cluster);
+    struct Entry {
+      std::string address;
+      int64_t port;
+      int64_t weight;
+    };
+    std::vector<Entry> entries;
+    if (target.spec.serviceDiscovery.dns) {
+      std::vector<std::string> addresses = resolveFor(target, out.problem);
+      for (const std::string& address : addresses) entries.push_back({address, port, 1});
+    } else {
+      if (!set_.hasEndpointsDocument(target.mesh, target.name)) {
+        warn(target.source, resourceOf(target), "",
+             "no Endpoints document lists its instances: its callers get 503 until one does");
+      }
+      for (const Endpoint& endpoint : set_.endpointsOf(target.mesh, target.name)) {
+        entries.push_back({endpoint.address, endpoint.port.value_or(port), endpoint.weight});
+      }
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return std::tie(a.address, a.port) < std::tie(b.address, b.port);
+    });
+    if (!entries.empty()) {
+      auto* locality = out.assignment.add_endpoints();
+      for (const Entry& entry : entries) {
+        auto* lb = locality->add_lb_endpoints();
+        setSocketAddress(lb->mutable_endpoint()->mutable_address(), entry.address, entry.port);
+        if (entry.weight != 1) {
+          lb->mutable_load_balancing_weight()->set_value(static_cast<uint32_t>(entry.weight));
+        }
+      }
+    }
+    return targets_.emplace(cluster, std::move(out)).first->second;
+  }
+
+  // The addresses of a DNS node, after its IP preference and response type.
+  std::vector<std::string> resolveFor(const VirtualNode& target,
+                                      std::optional<std::string>& problem) {
+    const DnsServiceDiscovery& dns = *target.spec.serviceDiscovery.dns;
+    const std::string what =
+        absl::StrCat("VirtualNode ", quoted(target.name), " (", target.source.label(),
+                     ") finds its instances by DNS, and ", quoted(dns.hostname));
+    auto cached = dns_.find(dns.hostname);
+    if (cached == dns_.end()) {
+      absl::StatusOr<std::vector<std::string>> answer =
+          resolve_ ? resolve_(dns.hostname)
+                   : absl::StatusOr<std::vector<std::string>>(
+                         absl::FailedPreconditionError("no resolver was given"));
+      cached = dns_.emplace(dns.hostname, std::move(answer)).first;
+    }
+    if (!cached->second.ok()) {
+      problem = absl::StrCat(what, " did not resolve: ", cached->second.status().ToString());
+      return {};
+    }
+    std::vector<std::string> v4, v6;
+    for (const std::string& address : *cached->second) {
+      if (isIpv4(address)) {
+        v4.push_back(address);
+      } else if (isIpv6(address)) {
+        v6.push_back(address);
+      } else {
+        problem = absl::StrCat(what, " resolved to ", quoted(address), ", not an IP address");
+        return {};
+      }
+    }
+    std::optional<IpPreference> preference = dns.ipPreference;
+    if (!preference) {
+      if (const Mesh* mesh = set_.findMesh(target.mesh)) preference = mesh->spec.ipPreference;
+    }
+    std::vector<std::string> chosen;
+    if (!preference) {
+      chosen = *cached->second;
+    } else {
+      switch (*preference) {
+        case IpPreference::kIPv4Only:
+          chosen = v4;
+          break;
+        case IpPreference::kIPv6Only:
+          chosen = v6;
+          break;
+        case IpPreference::kIPv4Preferred:
+          chosen = v4.empty() ? v6 : v4;
+          break;
+        case IpPreference::kIPv6Preferred:
+          chosen = v6.empty() ? v4 : v6;
+          break;
+      }
+    }
+    if (chosen.empty()) {
+      problem =
+          absl::StrCat(what, " resolved to no address",
+                       preference ? absl::StrCat(" allowed by ipPreference ", toString(*preference))
+                                  : std::string());
+      return {};
+    }
+    // LOADBALANCER (App Mesh's default): the name stands for one balancer, so one address;
+    // ENDPOINTS: every address is an instance.
+    if (dns.responseType.value_or(DnsResponseType::kLoadBalancer) ==
+        DnsResponseType::kLoadBalancer) {
+      chosen.resize(1);
+    }
+    return chosen;
+  }
+
+  const MeshSet& set_;
+  const Resolver& resolve_;
+  TranslateResult result_;
+  std::set<std::string> reported_;
+  std::map<std::string, TargetEndpoints> targets_;                       // by cluster name
+  std::map<std::string, absl::StatusOr<std::vector<std::string>>> dns_;  // by hostname
+};
+
+}  // namespace
+
+std::string nodeKey(std::string_view mesh, std::string_view virtualNode) {
+  return absl::StrCat("mesh/", std::string(mesh), "/virtualNode/", std::string(virtualNode));
+}
+
+TranslateResult translate(const MeshSet& mesh, const Resolver& resolve) {
+  return Translator(mesh, resolve).run();
+}
+
+}  // namespace trellis::config::appmesh

@@ -1,0 +1,71 @@
+// Translates a checked App Mesh MeshSet into the xDS resources each sidecar proxy receives, the
+// way App Mesh configured its own Envoy sidecars, limited to the fields trellis-proxy accepts
+// (proxy/snapshot/compile.cc; anything else would make the proxy NACK the whole update). Per
+// virtual node: an inbound listener to the local app, an outbound listener whose routes follow
+// the node's backends, and the clusters and endpoints those routes reach. What is left out, and
+// why, is listed in config/appmesh/README.md ("Translation to xDS").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config/appmesh/model.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+
+namespace trellis::config::appmesh {
+
+// Where a sidecar listens and its app runs when no Sidecar document says otherwise (App Mesh's
+// ports; iptables redirects the app's traffic to them).
+inline constexpr char kDefaultListenAddress[] = "0.0.0.0";
+inline constexpr int64_t kDefaultInboundPort = 15000;
+inline constexpr int64_t kDefaultOutboundPort = 15001;
+inline constexpr char kDefaultAppAddress[] = "127.0.0.1";
+
+// Everything one proxy (virtual node) receives. Each list is sorted by resource name.
+struct ProxyResources {
+  std::vector<envoy::config::listener::v3::Listener> listeners;
+  std::vector<envoy::config::route::v3::RouteConfiguration> routes;
+  std::vector<envoy::config::cluster::v3::Cluster> clusters;
+  std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment> endpoints;
+};
+
+// Resolves a DNS hostname (serviceDiscovery.dns.hostname) to IP literals. trellis-cp passes a
+// real resolver, tests a fake. Called at most once per hostname per translate() call.
+using Resolver =
+    std::function<absl::StatusOr<std::vector<std::string>>(const std::string& hostname)>;
+
+struct TranslateResult {
+  // By node key ("mesh/MESH/virtualNode/NODE"): one entry for every virtual node.
+  std::map<std::string, ProxyResources> proxies;
+  // What some proxy needed and did not get, so traffic is refused or goes nowhere: an
+  // unresolvable hostname, a TCP listener or route, TLS the proxy cannot do. One line each,
+  // naming the file, the resource, the field and the effect.
+  std::vector<std::string> errors;
+  // App Mesh features left out where traffic still flows (retries, health checks, outlier
+  // detection, connection pools, access logs, ...). One line per resource and field.
+  std::vector<std::string> warnings;
+};
+
+// Translates every virtual node of every mesh in `mesh`. The input should have passed
+// validate(); anything validation would reject that reaches here becomes an error line, never a
+// crash, and never a resource the proxy would refuse.
+TranslateResult translate(const MeshSet& mesh, const Resolver& resolve);
+
+// "mesh/MESH/virtualNode/NODE".
+std::string nodeKey(std::string_view mesh, std::string_view virtualNode);
+
+// Maps a proxy's node.id to its node key. Accepted: "mesh/MESH/virtualNode/NODE" (what App
+// Mesh's Envoy image sends) and the node's ARN,
+// "arn:PARTITION:appmesh:REGION:ACCOUNT:mesh/MESH/virtualNode/NODE". Anything else is
+// InvalidArgument naming what is wrong.
+absl::StatusOr<std::string> nodeKeyFromNodeId(const std::string& nodeId);
+
+}  // namespace trellis::config::appmesh

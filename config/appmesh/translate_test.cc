@@ -1,0 +1,944 @@
+// Translation of App Mesh specs into per-proxy xDS resources: the color app against golden
+// files, and one test per translation rule on small meshes written inline.
+//
+// Golden files: testdata/golden/colorapp/<node>.textproto (the node's resources in protobuf
+// text format) and report.txt (errors and warnings). After an intended change, regenerate them
+// with
+//   TRELLIS_UPDATE_GOLDEN=1 bazel run //config/appmesh:translate_test
+// (bazel run, not test: it writes into the source tree) and review the diff.
+#include "config/appmesh/translate.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/text_format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/appmesh/loader.h"
+#include "config/appmesh/validate.h"
+#include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "re2/re2.h"
+
+namespace trellis::config::appmesh {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+namespace pb = google::protobuf;
+namespace xroute = envoy::config::route::v3;
+namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+
+constexpr char kTestdata[] = "config/appmesh/testdata/";
+
+// ------------------------------------------------------------------------ what the proxy takes
+
+// The fields trellis-proxy accepts (proxy/snapshot/compile.cc), per message type. A field set
+// outside this list would make the proxy NACK the whole update.
+const std::map<std::string, std::set<std::string>>& acceptedFields() {
+  static const auto* fields = new std::map<std::string, std::set<std::string>>{
+      {"envoy.config.listener.v3.Listener",
+       {"name", "address", "filter_chains", "traffic_direction"}},
+      {"envoy.config.core.v3.Address", {"socket_address"}},
+      {"envoy.config.core.v3.SocketAddress", {"address", "port_value"}},
+      {"envoy.config.listener.v3.FilterChain", {"filters"}},
+      {"envoy.config.listener.v3.Filter", {"name", "typed_config"}},
+      {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+       {"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
+        "common_http_protocol_options", "request_headers_timeout", "max_request_headers_kb",
+        "use_remote_address", "generate_request_id"}},
+      {"envoy.extensions.filters.network.http_connection_manager.v3.Rds",
+       {"config_source", "route_config_name"}},
+      {"envoy.config.core.v3.ConfigSource", {"ads", "resource_api_version"}},
+      {"envoy.config.core.v3.AggregatedConfigSource", {}},
+      {"envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
+       {"name", "typed_config"}},
+      {"envoy.extensions.filters.http.router.v3.Router", {}},
+      {"envoy.config.core.v3.HttpProtocolOptions", {"idle_timeout", "max_headers_count"}},
+      {"envoy.config.route.v3.RouteConfiguration", {"name", "virtual_hosts"}},
+      {"envoy.config.route.v3.VirtualHost", {"name", "domains", "routes"}},
+      {"envoy.config.route.v3.Route", {"name", "match", "route", "direct_response"}},
+      {"envoy.config.route.v3.RouteMatch",
+       {"prefix", "path", "safe_regex", "case_sensitive", "headers"}},
+      {"envoy.config.route.v3.HeaderMatcher",
+       {"name", "exact_match", "prefix_match", "suffix_match", "contains_match", "safe_regex_match",
+        "present_match", "string_match", "invert_match"}},
+      {"envoy.type.matcher.v3.StringMatcher",
+       {"exact", "prefix", "suffix", "contains", "safe_regex"}},
+      {"envoy.type.matcher.v3.RegexMatcher", {"regex"}},
+      {"envoy.config.route.v3.RouteAction",
+       {"cluster", "weighted_clusters", "timeout", "prefix_rewrite"}},
+      {"envoy.config.route.v3.WeightedCluster", {"clusters"}},
+      {"envoy.config.route.v3.WeightedCluster.ClusterWeight", {"name", "weight"}},
+      {"envoy.config.route.v3.DirectResponseAction", {"status", "body"}},
+      {"envoy.config.core.v3.DataSource", {"inline_string"}},
+      {"envoy.config.cluster.v3.Cluster",
+       {"name", "type", "eds_cluster_config", "connect_timeout", "lb_policy"}},
+      {"envoy.config.cluster.v3.Cluster.EdsClusterConfig", {"eds_config", "service_name"}},
+      {"envoy.config.endpoint.v3.ClusterLoadAssignment", {"cluster_name", "endpoints"}},
+      {"envoy.config.endpoint.v3.LocalityLbEndpoints", {"lb_endpoints"}},
+      {"envoy.config.endpoint.v3.LbEndpoint",
+       {"endpoint", "load_balancing_weight", "health_status"}},
+      {"envoy.config.endpoint.v3.Endpoint", {"address"}},
+      {"google.protobuf.Duration", {"seconds", "nanos"}},
+      {"google.protobuf.UInt32Value", {"value"}},
+      {"google.protobuf.BoolValue", {"value"}},
+  };
+  return *fields;
+}
+
+// Every set field, recursively (through Any for the HCM and the router), must be accepted.
+void expectAccepted(const pb::Message& message, const std::string& path) {
+  const pb::Descriptor* type = message.GetDescriptor();
+  if (type->full_name() == "google.protobuf.Any") {
+    const auto& any = static_cast<const pb::Any&>(message);
+    hcm::HttpConnectionManager manager;
+    envoy::extensions::filters::http::router::v3::Router router;
+    if (any.UnpackTo(&manager)) {
+      expectAccepted(manager, path);
+    } else if (any.UnpackTo(&router)) {
+      expectAccepted(router, path);
+    } else {
+      ADD_FAILURE() << path << ": Any of unexpected type " << any.type_url();
+    }
+    return;
+  }
+  auto accepted = acceptedFields().find(type->full_name());
+  if (accepted == acceptedFields().end()) {
+    ADD_FAILURE() << path << ": message type " << type->full_name() << " is not accepted";
+    return;
+  }
+  std::vector<const pb::FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);
+  for (const pb::FieldDescriptor* field : fields) {
+    const std::string fieldPath = absl::StrCat(path, ".", field->name());
+    EXPECT_TRUE(accepted->second.count(field->name()) != 0) << fieldPath << " is not accepted";
+    if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      const int size = message.GetReflection()->FieldSize(message, field);
+      for (int i = 0; i < size; ++i) {
+        expectAccepted(message.GetReflection()->GetRepeatedMessage(message, field, i),
+                       absl::StrCat(fieldPath, "[", i, "]"));
+      }
+    } else {
+      expectAccepted(message.GetReflection()->GetMessage(message, field), fieldPath);
+    }
+  }
+}
+
+void expectAccepted(const ProxyResources& proxy) {
+  for (const auto& r : proxy.listeners) expectAccepted(r, absl::StrCat("Listener ", r.name()));
+  for (const auto& r : proxy.routes) expectAccepted(r, absl::StrCat("Route ", r.name()));
+  for (const auto& r : proxy.clusters) expectAccepted(r, absl::StrCat("Cluster ", r.name()));
+  for (const auto& r : proxy.endpoints) expectAccepted(r, absl::StrCat("CLA ", r.cluster_name()));
+  // Names the proxy requires, and one domain per route configuration.
+  for (const auto& routes : proxy.routes) {
+    std::set<std::string> domains;
+    for (const auto& host : routes.virtual_hosts()) {
+      EXPECT_GT(host.domains_size(), 0) << host.name();
+      for (const std::string& domain : host.domains()) {
+        EXPECT_TRUE(domains.insert(domain).second) << "domain " << domain << " twice";
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------- helpers
+
+Resolver noDns() {
+  return [](const std::string& hostname) -> absl::StatusOr<std::vector<std::string>> {
+    return absl::NotFoundError(absl::StrCat("no DNS in this test for ", hostname));
+  };
+}
+
+// Loads inline YAML documents; they must load and validate cleanly unless `valid` is false.
+MeshSet meshOf(const std::string& yaml, bool valid = true) {
+  LoadResult result = loadMeshFiles({{"mesh.yaml", yaml}});
+  EXPECT_THAT(result.errors, IsEmpty());
+  if (valid) {
+    std::vector<std::string> errors;
+    for (const ValidationError& e : validate(result.mesh)) errors.push_back(e.toString());
+    EXPECT_THAT(errors, IsEmpty());
+  }
+  return std::move(result.mesh);
+}
+
+TranslateResult translateOk(const MeshSet& mesh, const Resolver& resolve = noDns()) {
+  TranslateResult result = translate(mesh, resolve);
+  for (const auto& [key, proxy] : result.proxies) expectAccepted(proxy);
+  return result;
+}
+
+const ProxyResources& proxyOf(const TranslateResult& result, const std::string& node,
+                              const std::string& mesh = "m") {
+  auto it = result.proxies.find(nodeKey(mesh, node));
+  if (it == result.proxies.end()) {
+    ADD_FAILURE() << "no proxy for " << node;
+    static const ProxyResources kNone;
+    return kNone;
+  }
+  return it->second;
+}
+
+const xroute::RouteConfiguration& routesNamed(const ProxyResources& proxy,
+                                              const std::string& name) {
+  for (const auto& routes : proxy.routes) {
+    if (routes.name() == name) return routes;
+  }
+  ADD_FAILURE() << "no route configuration " << name;
+  static const xroute::RouteConfiguration kNone;
+  return kNone;
+}
+
+const xroute::VirtualHost& hostNamed(const xroute::RouteConfiguration& routes,
+                                     const std::string& name) {
+  for (const auto& host : routes.virtual_hosts()) {
+    if (host.name() == name) return host;
+  }
+  ADD_FAILURE() << "no virtual host " << name << " in " << routes.name();
+  static const xroute::VirtualHost kNone;
+  return kNone;
+}
+
+std::vector<std::string> namesOf(const ProxyResources& proxy) {
+  std::vector<std::string> names;
+  for (const auto& r : proxy.listeners) names.push_back(r.name());
+  for (const auto& r : proxy.routes) names.push_back(r.name());
+  for (const auto& r : proxy.clusters) names.push_back(r.name());
+  for (const auto& r : proxy.endpoints) names.push_back(absl::StrCat("cla:", r.cluster_name()));
+  return names;
+}
+
+std::vector<std::string> routeNames(const xroute::VirtualHost& host) {
+  std::vector<std::string> names;
+  for (const auto& route : host.routes()) names.push_back(route.name());
+  return names;
+}
+
+std::vector<std::string> hostNames(const xroute::RouteConfiguration& routes) {
+  std::vector<std::string> names;
+  for (const auto& host : routes.virtual_hosts()) names.push_back(host.name());
+  return names;
+}
+
+std::vector<std::string> endpointsOf(const ProxyResources& proxy, const std::string& cluster) {
+  std::vector<std::string> out;
+  for (const auto& cla : proxy.endpoints) {
+    if (cla.cluster_name() != cluster) continue;
+    for (const auto& locality : cla.endpoints()) {
+      for (const auto& lb : locality.lb_endpoints()) {
+        const auto& socket = lb.endpoint().address().socket_address();
+        std::string text = absl::StrCat(socket.address(), ":", socket.port_value());
+        if (lb.has_load_balancing_weight()) {
+          absl::StrAppend(&text, "*", lb.load_balancing_weight().value());
+        }
+        out.push_back(text);
+      }
+    }
+    return out;
+  }
+  ADD_FAILURE() << "no endpoints for " << cluster;
+  return out;
+}
+
+hcm::HttpConnectionManager managerOf(const envoy::config::listener::v3::Listener& listener) {
+  hcm::HttpConnectionManager manager;
+  EXPECT_TRUE(listener.filter_chains(0).filters(0).typed_config().UnpackTo(&manager));
+  return manager;
+}
+
+std::string text(const pb::Message& message) {
+  pb::TextFormat::Printer printer;
+  printer.SetExpandAny(true);
+  std::string out;
+  printer.PrintToString(message, &out);
+  return out;
+}
+
+// The base of the inline meshes: a caller, one service behind a router with three nodes.
+constexpr char kBase[] = R"(
+meshName: m
+spec: {egressFilter: {type: DROP_ALL}}
+---
+meshName: m
+virtualNodeName: caller
+spec:
+  listeners: [{portMapping: {port: 8080, protocol: http}}]
+  backends: [{virtualService: {virtualServiceName: svc.m.local}}]
+---
+meshName: m
+virtualServiceName: svc.m.local
+spec: {provider: {virtualRouter: {virtualRouterName: router}}}
+---
+meshName: m
+virtualRouterName: router
+spec: {listeners: [{portMapping: {port: 9080, protocol: http}}]}
+---
+meshName: m
+virtualNodeName: one
+spec: {listeners: [{portMapping: {port: 9080, protocol: http}}]}
+---
+meshName: m
+virtualNodeName: two
+spec: {listeners: [{portMapping: {port: 9080, protocol: http}}]}
+---
+apiVersion: trellis.dev/v1
+kind: Endpoints
+mesh: m
+virtualNode: one
+endpoints: [{address: 10.0.0.1}, {address: 10.0.0.2, weight: 3}]
+---
+apiVersion: trellis.dev/v1
+kind: Endpoints
+mesh: m
+virtualNode: two
+endpoints: [{address: 10.0.1.1, port: 9999}]
+)";
+
+std::string route(const std::string& name, const std::string& spec) {
+  return absl::StrCat("---\nmeshName: m\nvirtualRouterName: router\nrouteName: ", name,
+                      "\nspec: ", spec, "\n");
+}
+
+std::string simpleRoute(const std::string& name, const std::string& priority,
+                        const std::string& match) {
+  return route(name,
+               absl::StrCat("{", priority, "httpRoute: {match: ", match,
+                            ", action: {weightedTargets: [{virtualNode: one, weight: 1}]}}}"));
+}
+
+// ------------------------------------------------------------------------ the color app, golden
+
+std::string render(const ProxyResources& proxy) {
+  std::string out =
+      "# Generated by //config/appmesh:translate_test from testdata/colorapp. Regenerate with\n"
+      "# TRELLIS_UPDATE_GOLDEN=1 bazel run //config/appmesh:translate_test\n";
+  for (const auto& r : proxy.listeners) absl::StrAppend(&out, "\n# Listener\n", text(r));
+  for (const auto& r : proxy.routes) absl::StrAppend(&out, "\n# RouteConfiguration\n", text(r));
+  for (const auto& r : proxy.clusters) absl::StrAppend(&out, "\n# Cluster\n", text(r));
+  for (const auto& r : proxy.endpoints) {
+    absl::StrAppend(&out, "\n# ClusterLoadAssignment\n", text(r));
+  }
+  return out;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// Compares `actual` with the golden file, or rewrites it under TRELLIS_UPDATE_GOLDEN.
+void expectGolden(const std::string& relative, const std::string& actual) {
+  const std::string path = absl::StrCat(kTestdata, "golden/", relative);
+  if (std::getenv("TRELLIS_UPDATE_GOLDEN") != nullptr) {
+    const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+    ASSERT_NE(workspace, nullptr) << "regenerate with bazel run, not bazel test";
+    const std::filesystem::path target = std::filesystem::path(workspace) / path;
+    std::filesystem::create_directories(target.parent_path());
+    std::ofstream(target, std::ios::binary) << actual;
+    return;
+  }
+  ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing; regenerate (see the top)";
+  EXPECT_EQ(actual, readFile(path)) << "differs from " << path << "; if intended, regenerate";
+}
+
+TEST(TranslateColorApp, MatchesTheGoldenFiles) {
+  absl::StatusOr<MeshSet> mesh = loadMeshDir(absl::StrCat(kTestdata, "colorapp"));
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  ASSERT_THAT(validate(*mesh), IsEmpty());
+  TranslateResult result = translateOk(*mesh);
+  ASSERT_EQ(result.proxies.size(), 4u);
+
+  std::set<std::string> expectedFiles = {"report.txt"};
+  for (const auto& [key, proxy] : result.proxies) {
+    const std::string node = key.substr(key.rfind('/') + 1);
+    expectGolden(absl::StrCat("colorapp/", node, ".textproto"), render(proxy));
+    expectedFiles.insert(absl::StrCat(node, ".textproto"));
+  }
+  std::string report = "# errors\n";
+  for (const std::string& e : result.errors) absl::StrAppend(&report, e, "\n");
+  absl::StrAppend(&report, "# warnings\n");
+  for (const std::string& w : result.warnings) absl::StrAppend(&report, w, "\n");
+  expectGolden("colorapp/report.txt", report);
+
+  if (std::getenv("TRELLIS_UPDATE_GOLDEN") == nullptr) {
+    std::set<std::string> files;  // no stale golden file for a node that went away
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(absl::StrCat(kTestdata, "golden/colorapp"), ec)) {
+      files.insert(entry.path().filename().string());
+    }
+    EXPECT_EQ(files, expectedFiles);
+  }
+}
+
+TEST(TranslateColorApp, FrontReachesTheColortellersThroughTheirSidecars) {
+  absl::StatusOr<MeshSet> mesh = loadMeshDir(absl::StrCat(kTestdata, "colorapp"));
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  TranslateResult result = translateOk(*mesh);
+  EXPECT_THAT(result.errors, IsEmpty());
+  const ProxyResources& front = proxyOf(result, "front", "color-mesh");
+  EXPECT_THAT(
+      namesOf(front),
+      ElementsAre("lds_egress_127.0.0.1_15101", "lds_ingress_127.0.0.1_15100",
+                  "rds_egress_color-mesh_front", "rds_ingress_color-mesh_front",
+                  "cds_egress_color-mesh_colorteller-blue_9080",
+                  "cds_egress_color-mesh_colorteller-green_9080",
+                  "cds_egress_color-mesh_colorteller-red_9080", "cds_ingress_color-mesh_front_8080",
+                  "cla:cds_egress_color-mesh_colorteller-blue_9080",
+                  "cla:cds_egress_color-mesh_colorteller-green_9080",
+                  "cla:cds_egress_color-mesh_colorteller-red_9080",
+                  "cla:cds_ingress_color-mesh_front_8080"));
+  EXPECT_THAT(endpointsOf(front, "cds_egress_color-mesh_colorteller-red_9080"),
+              ElementsAre("127.0.0.1:15110"));
+  EXPECT_THAT(endpointsOf(front, "cds_ingress_color-mesh_front_8080"),
+              ElementsAre("127.0.0.1:8080"));
+  const ProxyResources& red = proxyOf(result, "colorteller-red", "color-mesh");
+  EXPECT_THAT(endpointsOf(red, "cds_ingress_color-mesh_colorteller-red_9080"),
+              ElementsAre("127.0.0.1:9081"));
+  // The route's retry policy and the health checks are reported as left out.
+  EXPECT_THAT(absl::StrJoin(result.warnings, "\n"), HasSubstr("retryPolicy: left out"));
+  EXPECT_THAT(absl::StrJoin(result.warnings, "\n"), HasSubstr("healthCheck: left out"));
+}
+
+// ------------------------------------------------------------------------ outbound routes
+
+TEST(TranslateRoutes, PriorityFirstThenLongerMatchThenName) {
+  const std::string yaml = absl::StrCat(
+      kBase, simpleRoute("catch-all", "", "{prefix: /}"),
+      simpleRoute("long-prefix", "", "{prefix: /api/v1}"),
+      simpleRoute("b-short", "", "{prefix: /api}"), simpleRoute("a-short", "", "{prefix: /app}"),
+      simpleRoute("late", "priority: 900, ", "{prefix: /z}"),
+      simpleRoute("early", "priority: 2, ", "{prefix: /}"),
+      simpleRoute("tie-long", "priority: 100, ", "{path: {exact: /exactly}}"),
+      simpleRoute("tie-short", "priority: 100, ", "{prefix: /e}"));
+  TranslateResult result = translateOk(meshOf(yaml));
+  const auto& host =
+      hostNamed(routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller"), "svc.m.local:9080");
+  EXPECT_THAT(routeNames(host), ElementsAre("early", "tie-long", "tie-short", "late", "long-prefix",
+                                            "a-short", "b-short", "catch-all"));
+  EXPECT_EQ(host.routes(1).match().path(), "/exactly");
+  EXPECT_EQ(host.routes(7).match().prefix(), "/");
+}
+
+TEST(TranslateRoutes, HeadersMethodAndQueryParameters) {
+  const std::string yaml = absl::StrCat(kBase, route("r", R"({httpRoute: {
+    match: {prefix: /p, method: POST,
+            headers: [{name: X-Exact, match: {exact: a}},
+                      {name: x-prefix, match: {prefix: b}},
+                      {name: x-suffix, match: {suffix: c}},
+                      {name: x-regex, match: {regex: "d+"}},
+                      {name: x-range, match: {range: {start: 5, end: 8}}},
+                      {name: x-present},
+                      {name: x-absent, invert: true}],
+            queryParameters: [{name: q, match: {exact: "1"}}, {name: flag}]},
+    action: {weightedTargets: [{virtualNode: one, weight: 1}]},
+    timeout: {perRequest: {unit: ms, value: 2500}}}})"));
+  TranslateResult result = translateOk(meshOf(yaml));
+  const auto& host =
+      hostNamed(routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller"), "svc.m.local:9080");
+  ASSERT_EQ(host.routes_size(), 1);
+  const xroute::RouteMatch& match = host.routes(0).match();
+  EXPECT_EQ(match.prefix(), "/p");
+  ASSERT_EQ(match.headers_size(), 10);
+  EXPECT_EQ(match.headers(0).name(), ":method");
+  EXPECT_EQ(match.headers(0).string_match().exact(), "POST");
+  EXPECT_EQ(match.headers(1).name(), "x-exact");
+  EXPECT_EQ(match.headers(1).string_match().exact(), "a");
+  EXPECT_EQ(match.headers(2).string_match().prefix(), "b");
+  EXPECT_EQ(match.headers(3).string_match().suffix(), "c");
+  EXPECT_EQ(match.headers(4).string_match().safe_regex().regex(), "d+");
+  const std::string range = match.headers(5).string_match().safe_regex().regex();
+  EXPECT_TRUE(RE2::FullMatch("7", range));
+  EXPECT_FALSE(RE2::FullMatch("8", range));  // App Mesh excludes the end
+  EXPECT_TRUE(match.headers(6).present_match());
+  EXPECT_FALSE(match.headers(6).invert_match());
+  EXPECT_TRUE(match.headers(7).present_match());
+  EXPECT_TRUE(match.headers(7).invert_match());
+  EXPECT_EQ(match.headers(8).name(), ":path");
+  EXPECT_TRUE(RE2::FullMatch("/p?q=1", match.headers(8).string_match().safe_regex().regex()));
+  EXPECT_EQ(match.headers(9).name(), ":path");
+  EXPECT_TRUE(RE2::FullMatch("/p?a&flag", match.headers(9).string_match().safe_regex().regex()));
+  EXPECT_EQ(host.routes(0).route().timeout().seconds(), 2);
+  EXPECT_EQ(host.routes(0).route().timeout().nanos(), 500000000);
+}
+
+TEST(TranslateRoutes, PathRegexGrpcAndUnsupportedMatches) {
+  const std::string yaml = absl::StrCat(
+      kBase, simpleRoute("regex", "priority: 1, ", "{path: {regex: \"/v[0-9]+/.*\"}}"),
+      route("grpc", R"({priority: 2, grpcRoute: {match: {serviceName: pkg.Svc, methodName: Get,
+          metadata: [{name: tenant, match: {exact: t1}}]},
+          action: {weightedTargets: [{virtualNode: one, weight: 1}]}}})"),
+      route("scheme", R"({priority: 3, httpRoute: {match: {prefix: /, scheme: https},
+          action: {weightedTargets: [{virtualNode: one, weight: 1}]}}})"),
+      route("pseudo", R"({priority: 4, httpRoute: {match: {prefix: /,
+          headers: [{name: ":scheme", match: {exact: http}}]},
+          action: {weightedTargets: [{virtualNode: one, weight: 1}]}}})"));
+  // The gRPC route does not fit the router's http listener: translate regardless of validation.
+  TranslateResult result = translateOk(meshOf(yaml, /*valid=*/false));
+  const auto& host =
+      hostNamed(routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller"), "svc.m.local:9080");
+  EXPECT_THAT(routeNames(host), ElementsAre("regex", "grpc"));
+  EXPECT_EQ(host.routes(0).match().safe_regex().regex(), "/v[0-9]+/.*");
+  EXPECT_EQ(host.routes(1).match().path(), "/pkg.Svc/Get");
+  EXPECT_EQ(host.routes(1).match().headers(0).name(), "tenant");
+  EXPECT_THAT(result.warnings,
+              ::testing::Contains(HasSubstr("spec.httpRoute.match.scheme: \"https\" never "
+                                            "matches (the outbound listener is plaintext): route "
+                                            "left out")));
+  EXPECT_THAT(result.errors,
+              ElementsAre("mesh.yaml (document 12): m/VirtualRouter/router/Route/pseudo: "
+                          "spec.httpRoute.match.headers[0]: pseudo-header \":scheme\" cannot be "
+                          "matched (trellis-proxy matches :method, :path, :authority): route "
+                          "left out"));
+}
+
+TEST(TranslateRoutes, WeightedTargetsKeepZeroWeightsAndNeedAPositiveSum) {
+  const std::string yaml = absl::StrCat(kBase, route("r", R"({priority: 1, httpRoute: {
+    match: {prefix: /},
+    action: {weightedTargets: [{virtualNode: one, weight: 0}, {virtualNode: two, weight: 7}]}}})"));
+  TranslateResult result = translateOk(meshOf(yaml));
+  const ProxyResources& caller = proxyOf(result, "caller");
+  const auto& host = hostNamed(routesNamed(caller, "rds_egress_m_caller"), "svc.m.local:9080");
+  ASSERT_EQ(host.routes_size(), 1);
+  const auto& clusters = host.routes(0).route().weighted_clusters().clusters();
+  ASSERT_EQ(clusters.size(), 2);
+  EXPECT_EQ(clusters[0].name(), "cds_egress_m_one_9080");
+  EXPECT_EQ(clusters[0].weight().value(), 0u);
+  EXPECT_EQ(clusters[1].name(), "cds_egress_m_two_9080");
+  EXPECT_EQ(clusters[1].weight().value(), 7u);
+  EXPECT_EQ(host.routes(0).route().timeout().seconds(), 15);  // App Mesh's default
+  // The zero-weight target's cluster is there, so a later shift changes only the routes.
+  EXPECT_THAT(endpointsOf(caller, "cds_egress_m_one_9080"),
+              ElementsAre("10.0.0.1:9080", "10.0.0.2:9080*3"));
+  EXPECT_THAT(endpointsOf(caller, "cds_egress_m_two_9080"), ElementsAre("10.0.1.1:9999"));
+
+  // All weights 0 (validation refuses it): the proxy would refuse the sum, so the route goes.
+  const std::string zero = absl::StrCat(kBase, route("r", R"({httpRoute: {match: {prefix: /},
+    action: {weightedTargets: [{virtualNode: one, weight: 0}]}}})"));
+  TranslateResult none = translateOk(meshOf(zero, /*valid=*/false));
+  EXPECT_EQ(
+      hostNamed(routesNamed(proxyOf(none, "caller"), "rds_egress_m_caller"), "svc.m.local:9080")
+          .routes_size(),
+      0);
+  EXPECT_THAT(none.errors, ElementsAre("mesh.yaml (document 9): m/VirtualRouter/router/Route/r: "
+                                       "spec.httpRoute.action.weightedTargets: no target with a "
+                                       "weight above 0: route left out"));
+}
+
+TEST(TranslateRoutes, ServiceProvidedByANodeAndSeveralPorts) {
+  const std::string yaml = R"(
+meshName: m
+spec: {egressFilter: {type: ALLOW_ALL}}
+---
+meshName: m
+virtualNodeName: caller
+spec:
+  backends: [{virtualService: {virtualServiceName: web.m.local}}]
+---
+meshName: m
+virtualServiceName: web.m.local
+spec: {provider: {virtualNode: {virtualNodeName: web}}}
+---
+meshName: m
+virtualNodeName: web
+spec:
+  listeners:
+    - portMapping: {port: 8443, protocol: http}
+    - portMapping: {port: 80, protocol: http}
+      timeout: {http: {perRequest: {unit: s, value: 0}, idle: {unit: s, value: 30}}}
+---
+apiVersion: trellis.dev/v1
+kind: Endpoints
+mesh: m
+virtualNode: web
+endpoints: [{address: "::1"}]
+)";
+  TranslateResult result = translateOk(meshOf(yaml));
+  const ProxyResources& caller = proxyOf(result, "caller");
+  const auto& routes = routesNamed(caller, "rds_egress_m_caller");
+  // ALLOW_ALL: no catch-all, and a warning says unknown hosts get 404.
+  EXPECT_THAT(hostNames(routes), ElementsAre("web.m.local:80", "web.m.local:8443"));
+  EXPECT_THAT(result.warnings, ::testing::Contains(HasSubstr("ALLOW_ALL: trellis-proxy has no "
+                                                             "pass-through")));
+  const auto& port80 = hostNamed(routes, "web.m.local:80");
+  EXPECT_THAT(port80.domains(), ElementsAre("web.m.local", "web.m.local:80"));
+  ASSERT_EQ(port80.routes_size(), 1);
+  EXPECT_EQ(port80.routes(0).match().prefix(), "/");
+  EXPECT_EQ(port80.routes(0).route().cluster(), "cds_egress_m_web_80");
+  EXPECT_TRUE(port80.routes(0).route().has_timeout());
+  EXPECT_EQ(port80.routes(0).route().timeout().seconds(), 0);  // 0 disables it
+  const auto& port8443 = hostNamed(routes, "web.m.local:8443");
+  EXPECT_THAT(port8443.domains(), ElementsAre("web.m.local:8443"));
+  EXPECT_EQ(port8443.routes(0).route().timeout().seconds(), 15);
+  EXPECT_THAT(endpointsOf(caller, "cds_egress_m_web_8443"), ElementsAre("::1:8443"));
+  // A caller without listeners has no inbound side.
+  EXPECT_THAT(namesOf(caller), ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_caller",
+                                           "cds_egress_m_web_80", "cds_egress_m_web_8443",
+                                           "cla:cds_egress_m_web_80", "cla:cds_egress_m_web_8443"));
+
+  // web has two listeners: its one inbound listener serves the first, and says so.
+  const ProxyResources& web = proxyOf(result, "web");
+  const auto& inbound = routesNamed(web, "rds_ingress_m_web");
+  EXPECT_EQ(inbound.virtual_hosts(0).routes(0).route().cluster(), "cds_ingress_m_web_8443");
+  EXPECT_THAT(result.errors,
+              ElementsAre("mesh.yaml (document 4): m/VirtualNode/web: spec.listeners[1]: listener "
+                          "on port 80 gets no inbound traffic: the inbound listener 0.0.0.0:15000 "
+                          "forwards to port 8443 only (telling ports apart needs "
+                          "original-destination support)"));
+}
+
+TEST(TranslateRoutes, RouterWithSeveralListenersRoutesByMatchPort) {
+  const std::string yaml = absl::StrCat(
+      R"(
+meshName: m
+---
+meshName: m
+virtualNodeName: caller
+spec: {backends: [{virtualService: {virtualServiceName: svc.m.local}}]}
+---
+meshName: m
+virtualServiceName: svc.m.local
+spec: {provider: {virtualRouter: {virtualRouterName: router}}}
+---
+meshName: m
+virtualRouterName: router
+spec: {listeners: [{portMapping: {port: 9080, protocol: http}}, {portMapping: {port: 9090, protocol: http}}]}
+---
+meshName: m
+virtualNodeName: one
+spec: {listeners: [{portMapping: {port: 9080, protocol: http}}, {portMapping: {port: 9090, protocol: http}}]}
+)",
+      route("a", R"({httpRoute: {match: {prefix: /, port: 9080},
+          action: {weightedTargets: [{virtualNode: one, weight: 1, port: 9080}]}}})"),
+      route("b", R"({httpRoute: {match: {prefix: /, port: 9090},
+          action: {weightedTargets: [{virtualNode: one, weight: 1, port: 9090}]}}})"));
+  TranslateResult result = translateOk(meshOf(yaml));
+  const auto& routes = routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller");
+  EXPECT_THAT(hostNames(routes),
+              ElementsAre("svc.m.local:9080", "svc.m.local:9090", "egress_filter_drop_all"));
+  const auto& first = hostNamed(routes, "svc.m.local:9080");
+  EXPECT_THAT(first.domains(), ElementsAre("svc.m.local:9080"));  // no bare name: two ports
+  EXPECT_THAT(routeNames(first), ElementsAre("a"));
+  EXPECT_EQ(first.routes(0).route().weighted_clusters().clusters(0).name(),
+            "cds_egress_m_one_9080");
+  EXPECT_THAT(routeNames(hostNamed(routes, "svc.m.local:9090")), ElementsAre("b"));
+  // "one" has no Endpoints document: its callers are warned.
+  EXPECT_THAT(result.warnings, ::testing::Contains(HasSubstr("m/VirtualNode/one: no Endpoints "
+                                                             "document lists its instances")));
+}
+
+// ------------------------------------------------------------------------ egress filter
+
+TEST(TranslateEgress, DropAllAnswers403LastAndANodeWithoutBackendsStillGetsIt) {
+  TranslateResult result =
+      translateOk(meshOf(absl::StrCat(kBase, simpleRoute("r", "", "{prefix: /}"))));
+  const auto& routes = routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller");
+  ASSERT_EQ(routes.virtual_hosts_size(), 2);
+  const auto& last = routes.virtual_hosts(1);
+  EXPECT_EQ(last.name(), "egress_filter_drop_all");
+  EXPECT_THAT(last.domains(), ElementsAre("*"));
+  EXPECT_EQ(last.routes(0).match().prefix(), "/");
+  EXPECT_EQ(last.routes(0).direct_response().status(), 403u);
+  EXPECT_EQ(last.routes(0).direct_response().body().inline_string(),
+            "egress to this host is not allowed: mesh m has egressFilter DROP_ALL and the host is "
+            "not a backend of virtual node caller\n");
+
+  const ProxyResources& one = proxyOf(result, "one");
+  const auto& oneRoutes = routesNamed(one, "rds_egress_m_one");
+  ASSERT_EQ(oneRoutes.virtual_hosts_size(), 1);
+  EXPECT_EQ(oneRoutes.virtual_hosts(0).name(), "egress_filter_drop_all");
+  EXPECT_EQ(one.listeners[0].name(), "lds_egress_0.0.0.0_15001");
+  EXPECT_EQ(one.listeners[0].traffic_direction(), envoy::config::core::v3::OUTBOUND);
+  EXPECT_EQ(managerOf(one.listeners[0]).rds().route_config_name(), "rds_egress_m_one");
+  EXPECT_EQ(managerOf(one.listeners[0]).stat_prefix(), "egress");
+}
+
+TEST(TranslateEgress, ANodeSeesOnlyTheClustersOfItsBackends) {
+  const std::string yaml = absl::StrCat(kBase, R"(
+---
+meshName: m
+virtualNodeName: other
+spec:
+  listeners: [{portMapping: {port: 7000, protocol: http}}]
+  backends: [{virtualService: {virtualServiceName: two.m.local}}]
+---
+meshName: m
+virtualServiceName: two.m.local
+spec: {provider: {virtualNode: {virtualNodeName: two}}}
+)",
+                                        simpleRoute("r", "", "{prefix: /}"));
+  TranslateResult result = translateOk(meshOf(yaml));
+  EXPECT_THAT(
+      namesOf(proxyOf(result, "caller")),
+      ElementsAre("lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000", "rds_egress_m_caller",
+                  "rds_ingress_m_caller", "cds_egress_m_one_9080", "cds_ingress_m_caller_8080",
+                  "cla:cds_egress_m_one_9080", "cla:cds_ingress_m_caller_8080"));
+  EXPECT_THAT(
+      namesOf(proxyOf(result, "other")),
+      ElementsAre("lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000", "rds_egress_m_other",
+                  "rds_ingress_m_other", "cds_egress_m_two_9080", "cds_ingress_m_other_7000",
+                  "cla:cds_egress_m_two_9080", "cla:cds_ingress_m_other_7000"));
+  EXPECT_THAT(hostNames(routesNamed(proxyOf(result, "other"), "rds_egress_m_other")),
+              ElementsAre("two.m.local:9080", "egress_filter_drop_all"));
+}
+
+// ------------------------------------------------------------------------ endpoints by DNS
+
+constexpr char kDnsMesh[] = R"(
+meshName: m
+spec: {serviceDiscovery: {ipPreference: IPv4_PREFERRED}}
+---
+meshName: m
+virtualNodeName: caller
+spec:
+  backends:
+    - virtualService: {virtualServiceName: all.m.local}
+    - virtualService: {virtualServiceName: lb.m.local}
+    - virtualService: {virtualServiceName: v6.m.local}
+    - virtualService: {virtualServiceName: gone.m.local}
+---
+meshName: m
+virtualNodeName: other
+spec: {backends: [{virtualService: {virtualServiceName: gone.m.local}}]}
+)";
+
+std::string dnsService(const std::string& name, const std::string& dns) {
+  return absl::StrCat("---\nmeshName: m\nvirtualServiceName: ", name,
+                      ".m.local\nspec: {provider: {virtualNode: {virtualNodeName: ", name,
+                      "}}}\n---\nmeshName: m\nvirtualNodeName: ", name,
+                      "\nspec: {listeners: [{portMapping: {port: 80, protocol: http}}], "
+                      "serviceDiscovery: {dns: ",
+                      dns, "}}\n");
+}
+
+TEST(TranslateDns, ResolvesOncePerHostnameWithPreferenceAndResponseType) {
+  const std::string yaml =
+      absl::StrCat(kDnsMesh, dnsService("all", "{hostname: multi.local, responseType: ENDPOINTS}"),
+                   dnsService("lb", "{hostname: multi.local}"),
+                   dnsService("v6",
+                              "{hostname: multi.local, responseType: ENDPOINTS, "
+                              "ipPreference: IPv6_ONLY}"),
+                   dnsService("gone", "{hostname: gone.local}"));
+  std::map<std::string, int> calls;
+  Resolver fake = [&](const std::string& hostname) -> absl::StatusOr<std::vector<std::string>> {
+    ++calls[hostname];
+    if (hostname == "multi.local") {
+      return std::vector<std::string>{"10.0.0.9", "2001:db8::1", "10.0.0.3"};
+    }
+    return absl::NotFoundError("NXDOMAIN");
+  };
+  TranslateResult result = translateOk(meshOf(yaml), fake);
+  EXPECT_EQ(calls["multi.local"], 1);
+  EXPECT_EQ(calls["gone.local"], 1);
+
+  const ProxyResources& caller = proxyOf(result, "caller");
+  // ENDPOINTS: every IPv4 address (the mesh prefers IPv4), sorted.
+  EXPECT_THAT(endpointsOf(caller, "cds_egress_m_all_80"),
+              ElementsAre("10.0.0.3:80", "10.0.0.9:80"));
+  // LOADBALANCER (the default): the first preferred address only.
+  EXPECT_THAT(endpointsOf(caller, "cds_egress_m_lb_80"), ElementsAre("10.0.0.9:80"));
+  // The node's own preference wins over the mesh's.
+  EXPECT_THAT(endpointsOf(caller, "cds_egress_m_v6_80"), ElementsAre("2001:db8::1:80"));
+  // Unresolvable: the cluster is there without endpoints, and each caller gets an error.
+  EXPECT_THAT(endpointsOf(caller, "cds_egress_m_gone_80"), IsEmpty());
+  EXPECT_THAT(
+      result.errors,
+      ElementsAre("mesh.yaml (document 2): m/VirtualNode/caller: spec.backends[3]: cluster "
+                  "cds_egress_m_gone_80 has no endpoints: VirtualNode \"gone\" (mesh.yaml "
+                  "(document 11)) finds its instances by DNS, and \"gone.local\" did not resolve: "
+                  "NOT_FOUND: NXDOMAIN",
+                  "mesh.yaml (document 3): m/VirtualNode/other: spec.backends[0]: cluster "
+                  "cds_egress_m_gone_80 has no endpoints: VirtualNode \"gone\" (mesh.yaml "
+                  "(document 11)) finds its instances by DNS, and \"gone.local\" did not resolve: "
+                  "NOT_FOUND: NXDOMAIN"));
+}
+
+TEST(TranslateDns, AnswerThatIsNotAnAddressIsAnError) {
+  const std::string yaml = absl::StrCat(
+      "meshName: m\n---\nmeshName: m\nvirtualNodeName: caller\nspec: {backends: "
+      "[{virtualService: {virtualServiceName: odd.m.local}}]}\n",
+      dnsService("odd", "{hostname: odd.local}"));
+  Resolver fake = [](const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+    return std::vector<std::string>{"odd.example"};
+  };
+  TranslateResult result = translateOk(meshOf(yaml), fake);
+  EXPECT_THAT(endpointsOf(proxyOf(result, "caller"), "cds_egress_m_odd_80"), IsEmpty());
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0], HasSubstr("resolved to \"odd.example\", not an IP address"));
+}
+
+// ------------------------------------------------------------------------ inbound and Sidecar
+
+TEST(TranslateInbound, DefaultsWithoutASidecar) {
+  const std::string yaml = R"(
+meshName: m
+---
+meshName: m
+virtualNodeName: app
+spec:
+  listeners:
+    - portMapping: {port: 9080, protocol: http}
+      timeout: {http: {perRequest: {unit: ms, value: 1500}, idle: {unit: s, value: 60}}}
+)";
+  TranslateResult result = translateOk(meshOf(yaml));
+  EXPECT_THAT(result.errors, IsEmpty());
+  const ProxyResources& app = proxyOf(result, "app");
+  ASSERT_EQ(app.listeners.size(), 2u);
+  const auto& inbound = app.listeners[1];
+  EXPECT_EQ(inbound.name(), "lds_ingress_0.0.0.0_15000");
+  EXPECT_EQ(inbound.address().socket_address().address(), "0.0.0.0");
+  EXPECT_EQ(inbound.address().socket_address().port_value(), 15000u);
+  EXPECT_EQ(inbound.traffic_direction(), envoy::config::core::v3::INBOUND);
+  hcm::HttpConnectionManager manager = managerOf(inbound);
+  EXPECT_EQ(manager.stat_prefix(), "ingress");
+  EXPECT_EQ(manager.rds().route_config_name(), "rds_ingress_m_app");
+  EXPECT_TRUE(manager.rds().config_source().has_ads());
+  EXPECT_EQ(manager.common_http_protocol_options().idle_timeout().seconds(), 60);
+  ASSERT_EQ(manager.http_filters_size(), 1);
+  EXPECT_EQ(manager.http_filters(0).name(), "envoy.filters.http.router");
+  const auto& host = routesNamed(app, "rds_ingress_m_app").virtual_hosts(0);
+  EXPECT_THAT(host.domains(), ElementsAre("*"));
+  EXPECT_EQ(host.routes(0).match().prefix(), "/");
+  EXPECT_EQ(host.routes(0).route().cluster(), "cds_ingress_m_app_9080");
+  EXPECT_EQ(host.routes(0).route().timeout().seconds(), 1);
+  EXPECT_EQ(host.routes(0).route().timeout().nanos(), 500000000);
+  EXPECT_THAT(endpointsOf(app, "cds_ingress_m_app_9080"), ElementsAre("127.0.0.1:9080"));
+  EXPECT_EQ(app.listeners[0].address().socket_address().port_value(), 15001u);
+  EXPECT_EQ(app.clusters[0].type(), envoy::config::cluster::v3::Cluster::EDS);
+  EXPECT_EQ(app.clusters[0].eds_cluster_config().service_name(), "cds_ingress_m_app_9080");
+}
+
+TEST(TranslateInbound, SidecarOverridesAddressesAndAppPort) {
+  const std::string yaml = R"(
+meshName: m
+---
+meshName: m
+virtualNodeName: app
+spec: {listeners: [{portMapping: {port: 9080, protocol: http}}]}
+---
+apiVersion: trellis.dev/v1
+kind: Sidecar
+mesh: m
+virtualNode: app
+inbound: 127.0.0.1:15110
+outbound: "[::1]:15111"
+app: {address: 127.0.0.2, ports: {9080: 9081}}
+)";
+  TranslateResult result = translateOk(meshOf(yaml));
+  const ProxyResources& app = proxyOf(result, "app");
+  EXPECT_THAT(namesOf(app), ElementsAre("lds_egress_::1_15111", "lds_ingress_127.0.0.1_15110",
+                                        "rds_egress_m_app", "rds_ingress_m_app",
+                                        "cds_ingress_m_app_9080", "cla:cds_ingress_m_app_9080"));
+  EXPECT_EQ(app.listeners[0].address().socket_address().address(), "::1");
+  EXPECT_EQ(app.listeners[1].address().socket_address().port_value(), 15110u);
+  EXPECT_THAT(endpointsOf(app, "cds_ingress_m_app_9080"), ElementsAre("127.0.0.2:9081"));
+  // The default idle timeout is the proxy's own (App Mesh: none given, none set).
+  EXPECT_FALSE(managerOf(app.listeners[1]).has_common_http_protocol_options());
+}
+
+TEST(TranslateInbound, TcpListenersAndStrictTlsAreErrors) {
+  const std::string yaml = R"(
+meshName: m
+---
+meshName: m
+virtualNodeName: db
+spec: {listeners: [{portMapping: {port: 5432, protocol: tcp}}]}
+---
+meshName: m
+virtualNodeName: secure
+spec:
+  listeners:
+    - portMapping: {port: 443, protocol: http}
+      tls: {mode: STRICT, certificate: {file: {certificateChain: /c.pem, privateKey: /k.pem}}}
+)";
+  TranslateResult result = translateOk(meshOf(yaml));
+  EXPECT_THAT(namesOf(proxyOf(result, "db")),
+              ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_db"));
+  EXPECT_THAT(namesOf(proxyOf(result, "secure")),
+              ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_secure"));
+  EXPECT_THAT(result.errors,
+              ElementsAre("mesh.yaml (document 2): m/VirtualNode/db: spec.listeners[0]: tcp "
+                          "listener on port 5432 is not translated yet (trellis-proxy has no TCP "
+                          "proxy): nothing forwards to the app on this port",
+                          "mesh.yaml (document 3): m/VirtualNode/secure: "
+                          "spec.listeners[0].tls.mode: STRICT is not supported yet (trellis-proxy "
+                          "does not terminate TLS): no inbound listener, so callers are refused "
+                          "rather than served in plaintext"));
+}
+
+TEST(TranslateOutbound, EnforcedClientTlsRefusesTheBackend) {
+  const std::string yaml = absl::StrCat(kBase, simpleRoute("r", "", "{prefix: /}"), R"(
+---
+meshName: m
+virtualNodeName: strict
+spec:
+  backends: [{virtualService: {virtualServiceName: svc.m.local}}]
+  backendDefaults:
+    clientPolicy: {tls: {validation: {trust: {file: {certificateChain: /ca.pem}}}}}
+)");
+  TranslateResult result = translateOk(meshOf(yaml));
+  EXPECT_THAT(hostNames(routesNamed(proxyOf(result, "strict"), "rds_egress_m_strict")),
+              ElementsAre("egress_filter_drop_all"));
+  EXPECT_THAT(result.errors,
+              ElementsAre(HasSubstr("m/VirtualNode/strict: spec.backends[0]: client policy "
+                                    "requires TLS to \"svc.m.local\" port 9080")));
+}
+
+// ------------------------------------------------------------------------ node ids
+
+TEST(NodeKey, BothSpellingsMapToTheKey) {
+  EXPECT_EQ(nodeKeyFromNodeId("mesh/color-mesh/virtualNode/front").value(),
+            "mesh/color-mesh/virtualNode/front");
+  EXPECT_EQ(
+      nodeKeyFromNodeId("arn:aws:appmesh:us-west-2:123456789012:mesh/color-mesh/virtualNode/front")
+          .value(),
+      "mesh/color-mesh/virtualNode/front");
+  EXPECT_EQ(
+      nodeKeyFromNodeId("arn:aws-cn:appmesh:cn-north-1:123456789012:mesh/m/virtualNode/n").value(),
+      nodeKey("m", "n"));
+}
+
+TEST(NodeKey, BadIdsSayWhatIsWrong) {
+  auto message = [](const std::string& id) {
+    absl::StatusOr<std::string> key = nodeKeyFromNodeId(id);
+    EXPECT_FALSE(key.ok()) << id;
+    EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(key.status().message());
+  };
+  EXPECT_THAT(message(""),
+              HasSubstr("node.id \"\": empty (accepted: \"mesh/MESH/virtualNode/NODE\" "
+                        "or \"arn:aws:appmesh:REGION:ACCOUNT:mesh/MESH/virtualNode/"
+                        "NODE\")"));
+  EXPECT_THAT(message("front"), HasSubstr("not a virtual node"));
+  EXPECT_THAT(message("mesh/m/virtualRouter/r"), HasSubstr("not a virtual node"));
+  EXPECT_THAT(message("mesh/m/virtualNode/n/extra"), HasSubstr("not a virtual node"));
+  EXPECT_THAT(message("mesh//virtualNode/n"), HasSubstr("the mesh name is empty"));
+  EXPECT_THAT(message("mesh/m/virtualNode/"), HasSubstr("the virtual node name is empty"));
+  EXPECT_THAT(message("mesh/m/virtualGateway/gw"),
+              HasSubstr("virtual gateways are not translated yet"));
+  EXPECT_THAT(message("arn:aws:ecs:us-west-2:123456789012:mesh/m/virtualNode/n"),
+              HasSubstr("the ARN is of service \"ecs\", not appmesh"));
+  EXPECT_THAT(message("arn:aws:appmesh:us-west-2:1234:mesh/m/virtualNode/n"),
+              HasSubstr("the ARN's account \"1234\" is not 12 digits"));
+  EXPECT_THAT(message("arn:aws:appmesh::123456789012:mesh/m/virtualNode/n"),
+              HasSubstr("the ARN has no region"));
+  EXPECT_THAT(message("arn:aws:appmesh:us-west-2:mesh/m/virtualNode/n"),
+              HasSubstr("six ':'-separated parts"));
+}
+
+}  // namespace
+}  // namespace trellis::config::appmesh
