@@ -174,6 +174,42 @@ TEST(BodyFramingTest, ExpectContinueGets100ThenTheFinalResponseAndIsNotForwarded
   EXPECT_EQ(got.body, "hello world");
 }
 
+TEST(BodyFramingTest, CloseDelimitedResponseIsRelayedAndClosesTheClientConnection) {
+  FakeUpstream upstream(replyUntilClose(std::string(50000, 'u')));
+  auto proxy = startProxy(upstream);
+  ASSERT_NE(proxy, nullptr);
+  auto client = RawClient::connect(proxy->port());
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(makeRequest("GET", "/stream")));
+  auto resp = client->readResponse();
+  ASSERT_TRUE(resp) << client->error();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, std::string(50000, 'u'));
+  // Relayed as it came: the body ends when the proxy closes the client's connection.
+  EXPECT_TRUE(resp->until_close);
+  EXPECT_TRUE(resp->closes());
+}
+
+TEST(BodyFramingTest, InterimResponsesFromTheUpstreamAreNotRelayed) {
+  FakeUpstream upstream([](FakeUpstream::Exchange& ex) {
+    if (!ex.readBody()) return false;
+    return ex.write("HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n"
+                    "HTTP/1.1 100 Continue\r\n\r\n" +
+                    responseHead(200, {{"content-length", "5"}}) + "final");
+  });
+  auto proxy = startProxy(upstream);
+  ASSERT_NE(proxy, nullptr);
+  auto client = RawClient::connect(proxy->port());
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client->send(makeRequest("GET", "/hints")));
+    auto resp = client->readResponse();
+    ASSERT_TRUE(resp) << client->error();
+    EXPECT_EQ(resp->status, 200);
+    EXPECT_EQ(resp->body, "final");
+  }
+}
+
 TEST(BodyFramingTest, PipelinedRequestsAreAnsweredInOrder) {
   FakeUpstream upstream(replyWithRequestLine());
   auto proxy = startProxy(upstream);

@@ -110,6 +110,29 @@ TEST(UpstreamFailureTest, SilentUpstreamGives504AtTheRouteTimeoutWithFlagUT) {
   expectGoodStillAnswers(*other);
 }
 
+TEST(UpstreamFailureTest, InvalidResponseHeadGives502WithFlagUPE) {
+  FakeUpstream good(replyWith(200, "good"));
+  FakeUpstream garbage([](FakeUpstream::Exchange& ex) {
+    if (!ex.readBody()) return false;
+    ex.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 7\r\n\r\nhello");
+    return false;
+  });
+  auto proxy = ProxyUnderTest::start(
+      bootstrapYaml(twoRoutes(), {{"good", {good.port()}}, {"broken", {garbage.port()}}}), 2);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto client = RawClient::connect((*proxy)->port());
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->send(makeRequest("GET", "/broken")));
+  auto resp = client->readResponse();
+  ASSERT_TRUE(resp) << client->error();
+  EXPECT_EQ(resp->status, 502);
+  EXPECT_EQ((*proxy)->stat("http.ingress.rq_response_flag_UPE"), 1);
+  EXPECT_EQ((*proxy)->stat("cluster.broken.upstream_cx_protocol_error"), 1);
+  auto other = RawClient::connect((*proxy)->port());
+  ASSERT_NE(other, nullptr);
+  expectGoodStillAnswers(*other);
+}
+
 TEST(UpstreamFailureTest, UpstreamClosingEachConnectionAfterItsResponseIsRetriedNotFailed) {
   // A keep-alive response, then the upstream closes without saying so: a pooled connection
   // may be taken just before its close is noticed. The proxy must resend such a request (sent
