@@ -1,0 +1,223 @@
+// trellis-cp as a process: started on a temporary mesh folder with port 0 for ADS and admin, it
+// serves a valid folder, then a file with an error is written. The error must show at /status
+// while the last good build stays in force (/ready still LIVE); removing the file heals it; SIGTERM
+// ends the process with status 0. Progress is followed through the cp's log on a pipe.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "absl/strings/numbers.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The cp child process, its combined stdout/stderr readable line by line with a deadline.
+class CpProcess {
+ public:
+  explicit CpProcess(const std::vector<std::string>& args) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::dup2(fds[1], 2);
+      std::vector<char*> argv;
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    out_ = fds[0];
+  }
+  ~CpProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+
+  // Reads output until a line containing `needle` appears; returns that line. Everything read is
+  // kept in log().
+  std::optional<std::string> waitForLine(const std::string& needle,
+                                         std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      size_t eol;
+      while ((eol = pending_.find('\n')) != std::string::npos) {
+        std::string line = pending_.substr(0, eol);
+        pending_.erase(0, eol + 1);
+        log_ += line + "\n";
+        if (line.find(needle) != std::string::npos) return line;
+      }
+      if (!readSome(deadline)) return std::nullopt;
+    }
+  }
+
+  // Sends `signal` and waits for the exit status (the end of its output marks the exit).
+  std::optional<int> stop(int signal) {
+    ::kill(pid_, signal);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (readSome(deadline)) {
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) != pid_) return std::nullopt;
+    pid_ = -1;
+    if (!WIFEXITED(status)) return std::nullopt;
+    return WEXITSTATUS(status);
+  }
+
+  const std::string& log() const { return log_; }
+
+ private:
+  bool readSome(std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{out_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buf[4096];
+    const ssize_t n = ::read(out_, buf, sizeof buf);
+    if (n <= 0) return false;
+    pending_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string pending_;
+  std::string log_;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+HttpResponse httpGet(int port, const std::string& path) {
+  HttpResponse result;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    (void)!::write(fd, request.data(), request.size());
+    std::string raw;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) raw.append(buf, static_cast<size_t>(n));
+    if (raw.size() > 12) (void)absl::SimpleAtoi(raw.substr(9, 3), &result.status);
+    const size_t body = raw.find("\r\n\r\n");
+    if (body != std::string::npos) result.body = raw.substr(body + 4);
+  }
+  ::close(fd);
+  return result;
+}
+
+int portFrom(const std::optional<std::string>& line) {
+  int port = 0;
+  if (!line) return 0;
+  const size_t at = line->rfind("(port ");
+  if (at == std::string::npos) return 0;
+  (void)absl::SimpleAtoi(line->substr(at + 6, line->find(')', at) - at - 6), &port);
+  return port;
+}
+
+void writeFile(const fs::path& path, const std::string& content) {
+  // Written beside and renamed, as editors and config tools do.
+  const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  std::ofstream(tmp) << content;
+  fs::rename(tmp, path);
+}
+
+TEST(CpIntegrationTest, InvalidFileIsReportedWhileTheLastGoodBuildIsKept) {
+  const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "mesh";
+  fs::create_directories(dir);
+  writeFile(dir / "mesh.json", R"({"meshName": "demo", "spec": {}})");
+  writeFile(dir / "front.json", R"({"meshName": "demo", "virtualNodeName": "front", "spec": {
+      "listeners": [{"portMapping": {"port": 8080, "protocol": "http"}}],
+      "serviceDiscovery": {"dns": {"hostname": "front.demo.local"}}}})");
+
+  const std::string binary = std::string(std::getenv("TEST_SRCDIR")) + "/trellis/xds/trellis-cp";
+  CpProcess cp({binary, "--mesh-dir", dir.string(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"});
+  const int ads_port = portFrom(cp.waitForLine("ADS listening on"));
+  const int admin_port = portFrom(cp.waitForLine("admin listening on"));
+  ASSERT_GT(ads_port, 0) << cp.log();
+  ASSERT_GT(admin_port, 0) << cp.log();
+  ASSERT_TRUE(cp.waitForLine("mesh build #1 applied")) << cp.log();
+
+  EXPECT_EQ(httpGet(admin_port, "/ready").status, 200);
+  HttpResponse status = httpGet(admin_port, "/status");
+  ASSERT_EQ(status.status, 200);
+  EXPECT_NE(status.body.find("\"last_build\": {\"number\": 1,"), std::string::npos) << status.body;
+  EXPECT_NE(status.body.find("\"ok\": true"), std::string::npos) << status.body;
+
+  // An invalid file: a port App Mesh does not allow.
+  writeFile(dir / "bad.json", R"({"meshName": "demo", "virtualNodeName": "bad", "spec": {
+      "listeners": [{"portMapping": {"port": 70000, "protocol": "http"}}]}})");
+  ASSERT_TRUE(cp.waitForLine("mesh build #2 failed")) << cp.log();
+
+  status = httpGet(admin_port, "/status");
+  ASSERT_EQ(status.status, 200);
+  const size_t last_build = status.body.find("\"last_build\": {\"number\": 2,");
+  ASSERT_NE(last_build, std::string::npos) << status.body;
+  EXPECT_NE(status.body.find("\"ok\": false", last_build), std::string::npos) << status.body;
+  EXPECT_NE(status.body.find("bad.json (document 1): demo/VirtualNode/bad: spec.listeners[0].portMapping.port"),
+            std::string::npos)
+      << status.body;
+  EXPECT_NE(status.body.find("\"last_good_build\": {\"number\": 1,"), std::string::npos) << status.body;
+  EXPECT_EQ(httpGet(admin_port, "/ready").status, 200);
+  HttpResponse stats = httpGet(admin_port, "/stats");
+  EXPECT_NE(stats.body.find("cp.builds_failed: 1\n"), std::string::npos) << stats.body;
+  EXPECT_NE(stats.body.find("cp.builds_ok: 1\n"), std::string::npos) << stats.body;
+
+  // Removing the file makes the folder valid again (as build #3: the write above caused exactly one
+  // rebuild).
+  fs::remove(dir / "bad.json");
+  ASSERT_TRUE(cp.waitForLine("mesh build #3 applied")) << cp.log();
+  status = httpGet(admin_port, "/status");
+  EXPECT_NE(status.body.find("\"last_good_build\": {\"number\": 3,"), std::string::npos) << status.body;
+  EXPECT_EQ(status.body.find("bad.json"), std::string::npos) << status.body;
+
+  EXPECT_EQ(cp.stop(SIGTERM), std::optional<int>(0)) << cp.log();
+}
+
+TEST(CpIntegrationTest, ValidateCommandExitsByResult) {
+  const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "validate";
+  fs::create_directories(dir);
+  writeFile(dir / "mesh.json", R"({"meshName": "demo", "spec": {}})");
+  const std::string binary = std::string(std::getenv("TEST_SRCDIR")) + "/trellis/xds/trellis-cp";
+  {
+    CpProcess ok({binary, "validate", dir.string()});
+    EXPECT_TRUE(ok.waitForLine(": valid;")) << ok.log();
+    EXPECT_EQ(ok.stop(0), std::optional<int>(0));
+  }
+  writeFile(dir / "node.json", R"({"meshName": "demo", "virtualNodeName": "n", "spec": {
+      "listeners": [{"portMapping": {"port": 0, "protocol": "http"}}]}})");
+  writeFile(dir / "broken.json", "{ not json");
+  CpProcess bad({binary, "validate", dir.string()});
+  EXPECT_TRUE(bad.waitForLine("2 error(s)")) << bad.log();
+  EXPECT_NE(bad.log().find("broken.json"), std::string::npos) << bad.log();
+  EXPECT_NE(bad.log().find("node.json"), std::string::npos) << bad.log();
+  EXPECT_EQ(bad.stop(0), std::optional<int>(1));
+}
+
+}  // namespace

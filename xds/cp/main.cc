@@ -1,0 +1,148 @@
+// trellis-cp: the control plane's composition root. Serves ADS for the mesh folder it watches and
+// an admin endpoint; `trellis-cp validate DIR` checks a folder and exits.
+//
+//   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--log-level L]
+//   trellis-cp validate DIR
+//
+// Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
+// HTTP, signals, and every rebuild); gRPC runs the ADS streams on its own threads and reads the
+// SnapshotCache, which the rebuilds write.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "xds/cp/admin_http.h"
+#include "xds/cp/control_plane.h"
+#include "xds/cp/dir_watcher.h"
+#include "xds/cp/mesh_source.h"
+#include "xds/cp/status_page.h"
+#include "xds/server/ads_server.h"
+#include "xds/server/snapshot_cache.h"
+
+namespace {
+
+using trellis::cp::AdminReply;
+
+constexpr auto kDebounce = std::chrono::milliseconds(100);
+
+int usage(const std::string& error) {
+  if (!error.empty()) std::cerr << "trellis-cp: " << error << "\n";
+  std::cerr << "usage: trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011]"
+               " [--log-level trace|debug|info|warning|error]\n"
+               "       trellis-cp validate DIR\n";
+  return 2;
+}
+
+int validate(const std::string& dir) {
+  trellis::cp::MeshBuild build = trellis::cp::buildMesh(dir);
+  if (!build.errors.empty()) {
+    for (const std::string& error : build.errors) std::cout << error << "\n";
+    std::cout << dir << ": " << build.errors.size() << " error(s)\n";
+    return 1;
+  }
+  size_t resources = 0;
+  for (const auto& [node, node_resources] : build.nodes) {
+    for (const auto& [type, by_name] : node_resources.by_type) resources += by_name.size();
+  }
+  std::cout << dir << ": valid; " << build.nodes.size() << " node(s), " << resources << " xDS resource(s)\n";
+  return 0;
+}
+
+int serve(const std::string& dir, const std::string& listen, const std::string& admin_listen) {
+  boost::asio::io_context io;
+  trellis::xds::server::SnapshotCache cache;
+  trellis::cp::ControlPlane control_plane(cache, trellis::cp::buildMesh, dir);
+
+  auto ads = trellis::xds::server::AdsServer::start(cache, listen);
+  if (!ads.ok()) {
+    spdlog::critical("{}", ads.status().ToString());
+    return 1;
+  }
+  auto admin = trellis::cp::AdminHttp::start(io, admin_listen);
+  if (!admin.ok()) {
+    spdlog::critical("{}", admin.status().ToString());
+    (*ads)->shutdown();
+    return 1;
+  }
+  (*admin)->handle("/ready", [&control_plane] {
+    if (control_plane.lastGoodBuild()) return AdminReply{200, "text/plain; charset=utf-8", "LIVE\n"};
+    return AdminReply{503, "text/plain; charset=utf-8", "no valid mesh build yet (see /status)\n"};
+  });
+  (*admin)->handle("/status", [&control_plane] {
+    return AdminReply{200, "application/json", trellis::cp::statusJson(control_plane)};
+  });
+  (*admin)->handle("/stats", [&control_plane] {
+    return AdminReply{200, "text/plain; charset=utf-8", trellis::cp::statsText(control_plane)};
+  });
+  spdlog::info("ADS listening on {} (port {})", listen, (*ads)->port());
+  spdlog::info("admin listening on {} (port {})", admin_listen, (*admin)->port());
+
+  trellis::cp::DirWatcher watcher(io, dir, kDebounce, [&control_plane] { control_plane.rebuild(); });
+  if (absl::Status watching = watcher.start(); !watching.ok()) {
+    spdlog::critical("{}", watching.ToString());
+    (*admin)->stop();
+    (*ads)->shutdown();
+    return 1;
+  }
+  // The watch is in place before the first build, so no change can fall between the two.
+  control_plane.rebuild();
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    watcher.stop();
+    (*admin)->stop();
+    io.stop();
+  });
+  io.run();
+  (*ads)->shutdown();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::string dir;
+  std::string listen = "127.0.0.1:15010";
+  std::string admin = "127.0.0.1:15011";
+  if (argc >= 2 && std::string(argv[1]) == "validate") {
+    if (argc != 3) return usage("validate takes exactly one folder");
+    return validate(argv[2]);
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "--mesh-dir") {
+      if (!value(dir)) return usage("--mesh-dir needs a folder");
+    } else if (arg == "--listen") {
+      if (!value(listen)) return usage("--listen needs host:port");
+    } else if (arg == "--admin") {
+      if (!value(admin)) return usage("--admin needs host:port");
+    } else if (arg == "--log-level") {
+      std::string level;
+      if (!value(level)) return usage("--log-level needs a level");
+      const auto parsed = spdlog::level::from_str(level);
+      if (parsed == spdlog::level::off && level != "off") return usage("unknown log level '" + level + "'");
+      spdlog::set_level(parsed);
+    } else if (arg == "-h" || arg == "--help") {
+      usage("");
+      return 0;
+    } else {
+      return usage("unknown argument '" + arg + "'");
+    }
+  }
+  if (dir.empty()) return usage("--mesh-dir DIR is required");
+  return serve(dir, listen, admin);
+}

@@ -1,0 +1,28 @@
+// The seam between trellis-cp and the App Mesh translation: a MeshBuilder turns a mesh folder
+// into every node's xDS resources, or into the list of what is wrong with it. The control plane
+// calls it on start and after every change of the folder; `trellis-cp validate` calls it once.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "xds/server/node_resources.h"
+
+namespace trellis::cp {
+
+using xds::server::NodeResources;
+
+// Loads and validates DIR and produces every node's resources; on error returns all errors
+// (strings naming file, resource, field).
+struct MeshBuild {
+  std::map<std::string, NodeResources> nodes;  // by node id (the proxy's node.id)
+  std::vector<std::string> errors;             // empty: the build is valid
+};
+using MeshBuilder = std::function<MeshBuild(const std::string& dir)>;
+
+// The builder linked into trellis-cp (target //xds/cp:mesh_builder).
+MeshBuild buildMesh(const std::string& dir);
+
+}  // namespace trellis::cp
