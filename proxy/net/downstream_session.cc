@@ -354,7 +354,11 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   }
 
   // Forward. A request that went out whole on a reused connection may be sent once more on a
-  // fresh one if that connection turns out closed before any response byte arrived.
+  // fresh one if that connection turns out closed before any response byte arrived (the
+  // keep-alive race: the upstream closed an idle connection as we reused it). Only idempotent
+  // methods (RFC 9110 §9.2.2): a POST the upstream may have applied is not sent twice.
+  const bool idempotent = head_.method == "GET" || head_.method == "HEAD" || head_.method == "OPTIONS" ||
+                          head_.method == "TRACE" || head_.method == "PUT" || head_.method == "DELETE";
   serializeRequestHead(*route, cluster);
   inc(cs.upstream_rq_total);
   add(cs.upstream_rq_active, 1);
@@ -394,7 +398,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     std::array<asio::const_buffer, 2> bufs{asio::buffer(out_.base(), out_.size()),
                                            asio::buffer(in_.base() + in_.begin(), first_body)};
     auto [wec, wn] = co_await asio::async_write(upstream_->socket(), bufs, kNoThrow);
-    const bool may_resend = reused && request_body_done_ && attempt == 0;
+    const bool may_resend = reused && idempotent && request_body_done_ && attempt == 0;
     if (may_resend) resend_body = first_body;
     if (wec) {
       upstream_.reset();

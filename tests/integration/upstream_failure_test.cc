@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include <atomic>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/bootstrap_builder.h"
@@ -135,8 +137,8 @@ TEST(UpstreamFailureTest, InvalidResponseHeadGives502WithFlagUPE) {
 
 TEST(UpstreamFailureTest, UpstreamClosingEachConnectionAfterItsResponseIsRetriedNotFailed) {
   // A keep-alive response, then the upstream closes without saying so: a pooled connection
-  // may be taken just before its close is noticed. The proxy must resend such a request (sent
-  // whole, nothing received) on a fresh connection instead of failing it.
+  // may be taken just before its close is noticed. The proxy must resend such an idempotent
+  // request (sent whole, nothing received) on a fresh connection instead of failing it.
   FakeUpstream closer([](FakeUpstream::Exchange& ex) {
     if (!ex.readBody()) return false;
     ex.write(responseHead(200, {{"content-length", "6"}}) + "closed");
@@ -148,7 +150,7 @@ TEST(UpstreamFailureTest, UpstreamClosingEachConnectionAfterItsResponseIsRetried
   ASSERT_NE(client, nullptr);
   constexpr int kRequests = 200;
   for (int i = 0; i < kRequests; ++i) {
-    ASSERT_TRUE(client->send(makeRequest("POST", "/again", "svc", {}, "payload")));
+    ASSERT_TRUE(client->send(makeRequest("PUT", "/again", "svc", {}, "payload")));
     auto resp = client->readResponse();
     ASSERT_TRUE(resp) << "request " << i << ": " << client->error();
     ASSERT_EQ(resp->status, 200) << "request " << i;
@@ -156,6 +158,39 @@ TEST(UpstreamFailureTest, UpstreamClosingEachConnectionAfterItsResponseIsRetried
   }
   EXPECT_EQ(closer.requestsReceived(), static_cast<size_t>(kRequests));
   EXPECT_EQ((*proxy)->stat("http.ingress.downstream_rq_5xx"), 0);
+}
+
+TEST(UpstreamFailureTest, ResendIsForIdempotentRequestsOnly) {
+  // The second request on a connection is read and then dropped without an answer. A GET is
+  // resent on a fresh connection; a POST, which the upstream may have applied, is not.
+  for (const char* method : {"GET", "POST"}) {
+    std::atomic<int> seen{0};
+    FakeUpstream dropper([&seen](FakeUpstream::Exchange& ex) {
+      if (!ex.readBody()) return false;
+      if (++seen == 2) return false;  // read it, close without a response
+      ex.write(responseHead(200, {{"content-length", "2"}}) + "ok");
+      return true;
+    });
+    auto proxy = ProxyUnderTest::start(bootstrapYaml(catchAllRoute("a"), {{"a", {dropper.port()}}}), 1);
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    auto client = RawClient::connect((*proxy)->port());
+    ASSERT_NE(client, nullptr);
+    ASSERT_TRUE(client->send(makeRequest(method, "/1", "svc", {}, "body")));
+    auto first = client->readResponse();
+    ASSERT_TRUE(first) << client->error();
+    EXPECT_EQ(first->status, 200);
+    ASSERT_TRUE(client->send(makeRequest(method, "/2", "svc", {}, "body")));
+    auto second = client->readResponse();
+    ASSERT_TRUE(second) << method << ": " << client->error();
+    if (std::string(method) == "GET") {
+      EXPECT_EQ(second->status, 200) << "a GET is resent";
+      EXPECT_EQ(dropper.requestsReceived(), 3u);
+    } else {
+      EXPECT_EQ(second->status, 503) << "a POST is not resent";
+      EXPECT_EQ(dropper.requestsReceived(), 2u);
+      EXPECT_EQ((*proxy)->stat("http.ingress.rq_response_flag_UC"), 1);
+    }
+  }
 }
 
 }  // namespace
