@@ -1,7 +1,8 @@
 // trellis-cp: the control plane's composition root. Serves ADS for the mesh folder it watches and
 // an admin endpoint; `trellis-cp validate DIR` checks a folder and exits.
 //
-//   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--log-level L]
+//   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]
+//                                [--log-level L]
 //   trellis-cp validate DIR
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
@@ -9,11 +10,13 @@
 // SnapshotCache, which the rebuilds write.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <functional>
 #include <string>
 
 #include "xds/cp/admin_http.h"
@@ -32,7 +35,7 @@ constexpr auto kDebounce = std::chrono::milliseconds(100);
 
 int usage(const std::string& error) {
   if (!error.empty()) std::cerr << "trellis-cp: " << error << "\n";
-  std::cerr << "usage: trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011]"
+  std::cerr << "usage: trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]"
                " [--log-level trace|debug|info|warning|error]\n"
                "       trellis-cp validate DIR\n";
   return 2;
@@ -53,9 +56,11 @@ int validate(const std::string& dir) {
   return 0;
 }
 
-int serve(const std::string& dir, const std::string& listen, const std::string& admin_listen) {
+int serve(const std::string& dir, const std::string& listen, const std::string& admin_listen,
+          std::chrono::seconds dns_refresh_interval) {
   boost::asio::io_context io;
   trellis::xds::server::SnapshotCache cache;
+  cache.setNodeKeyFunction(trellis::cp::nodeKeyForId);
   trellis::cp::ControlPlane control_plane(cache, trellis::cp::buildMesh, dir);
 
   auto ads = trellis::xds::server::AdsServer::start(cache, listen);
@@ -92,11 +97,25 @@ int serve(const std::string& dir, const std::string& listen, const std::string& 
   // The watch is in place before the first build, so no change can fall between the two.
   control_plane.rebuild();
 
+  // serviceDiscovery.dns hostnames are resolved by each build: rebuild on a timer too. Versions
+  // are content hashes, so a proxy only hears of it when an address really changed.
+  boost::asio::steady_timer dns_refresh(io);
+  std::function<void()> schedule_refresh = [&] {
+    dns_refresh.expires_after(dns_refresh_interval);
+    dns_refresh.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      control_plane.rebuild();
+      schedule_refresh();
+    });
+  };
+  if (dns_refresh_interval.count() > 0) schedule_refresh();
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: stopping", signal);
     watcher.stop();
+    dns_refresh.cancel();
     (*admin)->stop();
     io.stop();
   });
@@ -113,6 +132,7 @@ int main(int argc, char** argv) {
   std::string dir;
   std::string listen = "127.0.0.1:15010";
   std::string admin = "127.0.0.1:15011";
+  std::chrono::seconds dns_refresh{30};
   if (argc >= 2 && std::string(argv[1]) == "validate") {
     if (argc != 3) return usage("validate takes exactly one folder");
     return validate(argv[2]);
@@ -130,6 +150,12 @@ int main(int argc, char** argv) {
       if (!value(listen)) return usage("--listen needs host:port");
     } else if (arg == "--admin") {
       if (!value(admin)) return usage("--admin needs host:port");
+    } else if (arg == "--dns-refresh-s") {
+      std::string v;
+      if (!value(v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6) {
+        return usage("--dns-refresh-s takes seconds (0 disables)");
+      }
+      dns_refresh = std::chrono::seconds(std::stol(v));
     } else if (arg == "--log-level") {
       std::string level;
       if (!value(level)) return usage("--log-level needs a level");
@@ -144,5 +170,5 @@ int main(int argc, char** argv) {
     }
   }
   if (dir.empty()) return usage("--mesh-dir DIR is required");
-  return serve(dir, listen, admin);
+  return serve(dir, listen, admin, dns_refresh);
 }

@@ -1,18 +1,81 @@
-// trellis-cp's MeshBuilder: loads the folder with config/appmesh's loader and checks it with its
-// validator. Translation of the validated mesh into per-node xDS resources is not linked yet, so a
-// valid folder produces no nodes; the translation fills `nodes` here.
+// trellis-cp's MeshBuilder: load the folder, check it against App Mesh's rules, translate it
+// into every virtual node's xDS resources, and pack them by node key. Hostnames from
+// serviceDiscovery.dns are resolved here, on every build (the cp rebuilds on file changes
+// and on its DNS refresh timer).
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
 #include "config/appmesh/loader.h"
+#include "config/appmesh/translate.h"
 #include "config/appmesh/validate.h"
 #include "xds/cp/mesh_source.h"
 
 namespace trellis::cp {
 
+namespace {
+
+namespace am = config::appmesh;
+
+absl::StatusOr<std::vector<std::string>> resolveHost(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0) return absl::NotFoundError("cannot resolve '" + host + "': " + gai_strerror(rc));
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    char buf[NI_MAXHOST];
+    if (getnameinfo(a->ai_addr, a->ai_addrlen, buf, sizeof(buf), nullptr, 0, NI_NUMERICHOST) == 0 &&
+        seen.insert(buf).second) {
+      out.emplace_back(buf);
+    }
+  }
+  freeaddrinfo(res);
+  if (out.empty()) return absl::NotFoundError("'" + host + "' has no addresses");
+  return out;
+}
+
+template <class M>
+void pack(NodeResources& node, std::string_view type_url, const std::string& name, const M& message) {
+  node.by_type[std::string(type_url)][name].PackFrom(message);
+}
+
+}  // namespace
+
+std::string nodeKeyForId(const std::string& node_id) {
+  auto key = am::nodeKeyFromNodeId(node_id);
+  return key.ok() ? *key : node_id;
+}
+
 MeshBuild buildMesh(const std::string& dir) {
   MeshBuild build;
-  config::appmesh::LoadResult loaded = config::appmesh::loadMeshDirWithErrors(dir);
+  am::LoadResult loaded = am::loadMeshDirWithErrors(dir);
   build.errors = std::move(loaded.errors);
-  for (const config::appmesh::ValidationError& error : config::appmesh::validate(loaded.mesh)) {
-    build.errors.push_back(error.toString());
+  for (const am::ValidationError& error : am::validate(loaded.mesh)) build.errors.push_back(error.toString());
+  if (!build.errors.empty()) return build;
+
+  am::TranslateResult result = am::translate(loaded.mesh, resolveHost);
+  // What translation could not give some proxy is reported, not fatal: one unresolvable
+  // hostname must not stop every other proxy from getting its update.
+  for (const auto& e : result.errors) spdlog::error("translate: {}", e);
+  for (const auto& w : result.warnings) spdlog::warn("translate: {}", w);
+  for (const auto& [key, res] : result.proxies) {
+    NodeResources& node = build.nodes[key];
+    // Every type is present (possibly empty) so a proxy learns that a type became empty.
+    for (std::string_view type : {xds::server::kListenerType, xds::server::kRouteType, xds::server::kClusterType,
+                                  xds::server::kEndpointType}) {
+      node.by_type[std::string(type)];
+    }
+    for (const auto& l : res.listeners) pack(node, xds::server::kListenerType, l.name(), l);
+    for (const auto& r : res.routes) pack(node, xds::server::kRouteType, r.name(), r);
+    for (const auto& c : res.clusters) pack(node, xds::server::kClusterType, c.name(), c);
+    for (const auto& e : res.endpoints) pack(node, xds::server::kEndpointType, e.cluster_name(), e);
   }
   return build;
 }

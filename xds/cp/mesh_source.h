@@ -25,4 +25,8 @@ using MeshBuilder = std::function<MeshBuild(const std::string& dir)>;
 // The builder linked into trellis-cp (target //xds/cp:mesh_builder).
 MeshBuild buildMesh(const std::string& dir);
 
+// The key buildMesh stores a proxy's resources under, for the node.id the proxy presents
+// ("mesh/M/virtualNode/N" or the virtual node's ARN); other ids are returned unchanged.
+std::string nodeKeyForId(const std::string& node_id);
+
 }  // namespace trellis::cp

@@ -58,7 +58,7 @@ bool AdsStream::handleRequest(std::vector<Ack>& acks) {
       spdlog::warn("xds: stream from {}: first request has no node.id; closing it", peer_);
       return false;
     }
-    node_id_ = request_.node().id();
+    node_id_ = cache_.nodeKey(request_.node().id());
     snapshot_ = cache_.attach(node_id_, weak_from_this(), generation_);
     attached_ = true;
     spdlog::info("xds: node '{}' connected from {}", node_id_, peer_);

@@ -94,6 +94,13 @@ class SnapshotCache {
   // Called (on a gRPC thread, with no lock held) whenever a node ACKs a version of a type.
   void setAckObserver(AckObserver observer);
 
+  // Maps the node.id a proxy presents to the key its resources are stored under (trellis-cp
+  // accepts both "mesh/M/virtualNode/N" and the virtual node's ARN). Identity by default; an
+  // id the function cannot map is used as it is. Set before the server starts.
+  using NodeKeyFunction = std::function<std::string(const std::string& node_id)>;
+  void setNodeKeyFunction(NodeKeyFunction fn) { node_key_ = std::move(fn); }
+  std::string nodeKey(const std::string& node_id) const { return node_key_ ? node_key_(node_id) : node_id; }
+
   // ---- Reporting from the streams (AdsStream) ----
 
   // Registers a stream of `node_id`; returns the node's current snapshot (null if none) and its
@@ -138,6 +145,7 @@ class SnapshotCache {
   Totals totals_;
   std::set<std::string> unknown_types_;
   std::shared_ptr<const AckObserver> ack_observer_;
+  NodeKeyFunction node_key_;
 };
 
 }  // namespace trellis::xds::server
