@@ -86,13 +86,18 @@ class Mesh:
         return os.path.join(self.dir, "colorteller-route.json")
 
     def set_weights(self, red, blue, green):
-        """Rewrites the route's weightedTargets (atomically: write and rename)."""
+        """Rewrites the route's weightedTargets (atomically: write and rename). Returns False,
+        writing nothing, when the route already has these weights."""
         with open(self.route_path()) as f:
             route = json.load(f)
         weights = {"colorteller-red": red, "colorteller-blue": blue, "colorteller-green": green}
-        for t in route["spec"]["httpRoute"]["action"]["weightedTargets"]:
+        targets = route["spec"]["httpRoute"]["action"]["weightedTargets"]
+        if all(t["weight"] == weights[t["virtualNode"]] for t in targets):
+            return False
+        for t in targets:
             t["weight"] = weights[t["virtualNode"]]
         self._write_atomic(self.route_path(), json.dumps(route, indent=2))
+        return True
 
     def write_file(self, name, text):
         self._write_atomic(os.path.join(self.dir, name), text)
@@ -123,7 +128,8 @@ class Mesh:
         def find():
             proc, _ = self.procs[name]
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n" + open(self.logfile(name)).read())
+                with open(self.logfile(name)) as f:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n" + f.read())
             with open(self.logfile(name)) as f:
                 m = pattern.search(f.read())
             return m
@@ -169,7 +175,8 @@ class Mesh:
         for n in NODES:
             addr = os.path.join(self.tmp, n + ".admin")
             wait_until(f"proxy {n}'s admin address", lambda: os.path.exists(addr))
-            self.admin[n] = int(open(addr).read().strip().rsplit(":", 1)[1])
+            with open(addr) as f:
+                self.admin[n] = int(f.read().strip().rsplit(":", 1)[1])
         for n in NODES:
             wait_until(f"proxy {n} to be ready", lambda n=n: self._ready(n))
 
@@ -274,12 +281,16 @@ class SteadyLoad:
                 result = self.mesh.front_request(conn)
             except (OSError, http.client.HTTPException) as e:
                 result = f"error {type(e).__name__}: {e}"
+                if conn:
+                    conn.close()
                 conn = None
             with self.lock:
                 if result.startswith("error"):
                     self.failures.append(result)
                 else:
                     self.counts[result] = self.counts.get(result, 0) + 1
+        if conn:
+            conn.close()
 
     def stop(self):
         self.stopping.set()

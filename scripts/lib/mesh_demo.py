@@ -33,8 +33,8 @@ def main(repo, proxy_bin, cp_bin):
         show(mesh, "route red 100")
         for weights in [(80, 20, 0), (0, 0, 100)]:
             before = mesh.proxy_stat("front", "server.xds.rds.update_success")
-            mesh.set_weights(*weights)
-            mesh.wait_for_update("front", "server.xds.rds.update_success", before)
+            if mesh.set_weights(*weights):
+                mesh.wait_for_update("front", "server.xds.rds.update_success", before)
             show(mesh, "route red {} blue {} green {}".format(*weights))
         print("\nfront proxy's xDS stats:")
         for stat in ["server.xds.lds.update_success", "server.xds.cds.update_success",
