@@ -34,6 +34,7 @@ bool ControlPlane::rebuild() {
   }
 
   ++builds_ok_;
+  const auto publishing = std::chrono::steady_clock::now();
   std::set<std::string> now_served;
   for (auto& [node_id, resources] : build.nodes) {
     now_served.insert(node_id);
@@ -47,10 +48,14 @@ bool ControlPlane::rebuild() {
     }
   }
   served_nodes_ = std::move(now_served);
-  spdlog::info("mesh build #{} applied: {} node(s), {} removed, built in {} ms", record.number, record.nodes,
-               removed, record.duration.count());
+  const auto published =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - publishing);
+  spdlog::info("mesh build #{} applied: {} node(s), {} removed, built in {} ms{}{}{}, published in {} ms",
+               record.number, record.nodes, removed, record.duration.count(), build.phases.empty() ? "" : " (",
+               build.phases, build.phases.empty() ? "" : ")", published.count());
   last_build_ = record;
   last_good_ = std::move(record);
+  build.scratch.reset();  // only now: freeing the builder's intermediate results takes a while
   return true;
 }
 

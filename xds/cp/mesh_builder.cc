@@ -5,7 +5,10 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <chrono>
+#include <memory>
 #include <set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -41,6 +44,22 @@ absl::StatusOr<std::vector<std::string>> resolveHost(const std::string& host) {
   return out;
 }
 
+// Durations of the build's phases, as "load 80 ms, validate 4 ms, ...".
+class PhaseClock {
+ public:
+  void lap(const char* phase) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_).count();
+    text_ += (text_.empty() ? "" : ", ") + std::string(phase) + " " + std::to_string(ms) + " ms";
+    last_ = now;
+  }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::string text_;
+};
+
 template <class M>
 void pack(NodeResources& node, std::string_view type_url, const std::string& name, const M& message) {
   node.by_type[std::string(type_url)][name].PackFrom(message);
@@ -55,12 +74,21 @@ std::string nodeKeyForId(const std::string& node_id) {
 
 MeshBuild buildMesh(const std::string& dir) {
   MeshBuild build;
-  am::LoadResult loaded = am::loadMeshDirWithErrors(dir);
+  PhaseClock clock;
+  // Both are handed to the caller in build.scratch, to be freed after publishing.
+  auto scratch = std::make_shared<std::pair<am::LoadResult, am::TranslateResult>>();
+  build.scratch = scratch;
+  am::LoadResult& loaded = scratch->first;
+  loaded = am::loadMeshDirWithErrors(dir);
+  clock.lap("load");
   build.errors = std::move(loaded.errors);
   for (const am::ValidationError& error : am::validate(loaded.mesh)) build.errors.push_back(error.toString());
+  clock.lap("validate");
   if (!build.errors.empty()) return build;
 
-  am::TranslateResult result = am::translate(loaded.mesh, resolveHost);
+  am::TranslateResult& result = scratch->second;
+  result = am::translate(loaded.mesh, resolveHost);
+  clock.lap("translate");
   // What translation could not give some proxy is reported, not fatal: one unresolvable
   // hostname must not stop every other proxy from getting its update.
   for (const auto& e : result.errors) spdlog::error("translate: {}", e);
@@ -77,6 +105,8 @@ MeshBuild buildMesh(const std::string& dir) {
     for (const auto& c : res.clusters) pack(node, xds::server::kClusterType, c.name(), c);
     for (const auto& e : res.endpoints) pack(node, xds::server::kEndpointType, e.cluster_name(), e);
   }
+  clock.lap("pack");
+  build.phases = clock.text();
   return build;
 }
 

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ using xds::server::NodeResources;
 struct MeshBuild {
   std::map<std::string, NodeResources> nodes;  // by node id (the proxy's node.id)
   std::vector<std::string> errors;             // empty: the build is valid
+  // Where the build's time went, for the log line of each build (empty if the builder does not
+  // say): e.g. "load 80 ms, validate 4 ms, translate 12 ms, pack 9 ms".
+  std::string phases;
+  // What the builder used on the way (the loaded mesh, the translated protos), kept alive until
+  // the caller drops the build: freeing them takes tens of milliseconds for 1,000 nodes, which
+  // the control plane spends after the new resources are published rather than before.
+  std::shared_ptr<const void> scratch;
 };
 using MeshBuilder = std::function<MeshBuild(const std::string& dir)>;
 

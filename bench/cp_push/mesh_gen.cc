@@ -1,0 +1,170 @@
+// Writes the push benchmark's mesh folder; see mesh_gen.h.
+#include "bench/cp_push/mesh_gen.h"
+
+#include <cstdio>
+#include <fstream>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace trellis::bench::cp_push {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kService[] = "backend.cp-push.local";
+constexpr char kRouter[] = "backend-router";
+constexpr int kListenerPort = 8080;
+constexpr int kTargetPortBase = 19001;   // target node k is reached at 127.0.0.1:19001+k
+constexpr int kSidecarPortBase = 20000;  // client i's sidecar: inbound 20000+2i, outbound 20001+2i
+constexpr int kMaxSidecarNodes = (65535 - kSidecarPortBase) / 2;
+
+std::string targetName(int k) { return absl::StrCat("backend-", std::string(1, static_cast<char>('a' + k))); }
+
+// Written beside and renamed over, so the cp never reads half a file.
+absl::Status writeFile(const fs::path& path, const std::string& content) {
+  const fs::path tmp = path.parent_path() / absl::StrCat(".", path.filename().string(), ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", tmp.string(), " to ", path.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+std::string listenerYaml() {
+  return absl::StrCat("  listeners:\n    - portMapping: {port: ", kListenerPort, ", protocol: http}\n");
+}
+
+std::string meshYaml(const MeshShape& shape) {
+  std::string out = absl::StrCat("# The push benchmark's mesh: one service behind a router, ", shape.targets,
+                                 " target nodes.\n",
+                                 "meshName: ", kMeshName, "\nspec:\n  egressFilter: {type: DROP_ALL}\n");
+  absl::StrAppend(&out, "---\nmeshName: ", kMeshName, "\nvirtualRouterName: ", kRouter, "\nspec:\n", listenerYaml());
+  absl::StrAppend(&out, "---\nmeshName: ", kMeshName, "\nvirtualServiceName: ", kService,
+                  "\nspec:\n  provider:\n    virtualRouter: {virtualRouterName: ", kRouter, "}\n");
+  for (int k = 0; k < shape.targets; ++k) {
+    absl::StrAppend(&out, "---\nmeshName: ", kMeshName, "\nvirtualNodeName: ", targetName(k), "\nspec:\n",
+                    listenerYaml());
+  }
+  return out;
+}
+
+std::string nodesYaml(const MeshShape& shape) {
+  std::string out = absl::StrCat("# ", shape.nodes, " client nodes, each calling ", kService, ".\n");
+  for (int i = 0; i < shape.nodes; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : "---\n", "meshName: ", kMeshName, "\nvirtualNodeName: ",
+                    clientNodeName(i, shape), "\nspec:\n", listenerYaml(),
+                    "  backends:\n    - virtualService: {virtualServiceName: ", kService, "}\n");
+  }
+  return out;
+}
+
+std::string endpointsDoc(const std::string& node, int port) {
+  return absl::StrCat("apiVersion: trellis.dev/v1\nkind: Endpoints\nmesh: ", kMeshName, "\nvirtualNode: ", node,
+                      "\nendpoints:\n  - {address: 127.0.0.1, port: ", port, "}\n");
+}
+
+std::string endpointsYaml(const MeshShape& shape) {
+  std::string out = "# Where every node's instances are (loopback only: the mesh is served, not called).\n";
+  for (int k = 0; k < shape.targets; ++k) {
+    absl::StrAppend(&out, k == 0 ? "" : "---\n", endpointsDoc(targetName(k), kTargetPortBase + k));
+  }
+  for (int i = 0; i < shape.nodes; ++i) {
+    // With sidecars, callers reach a node at its sidecar's inbound address; otherwise at the
+    // listener port (as with iptables).
+    const int port = shape.sidecars ? kSidecarPortBase + 2 * i : kListenerPort;
+    absl::StrAppend(&out, "---\n", endpointsDoc(clientNodeName(i, shape), port));
+  }
+  return out;
+}
+
+std::string sidecarsYaml(const MeshShape& shape) {
+  std::string out = "# Each client node's sidecar on its own loopback ports, as in a local run without iptables.\n";
+  for (int i = 0; i < shape.nodes; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : "---\n", "apiVersion: trellis.dev/v1\nkind: Sidecar\nmesh: ", kMeshName,
+                    "\nvirtualNode: ", clientNodeName(i, shape), "\ninbound: 127.0.0.1:", kSidecarPortBase + 2 * i,
+                    "\noutbound: 127.0.0.1:", kSidecarPortBase + 2 * i + 1, "\n");
+  }
+  return out;
+}
+
+std::string routeYaml(const std::vector<int>& weights) {
+  std::string out = absl::StrCat("# Edited by cp-push-bench: weights ", weightsSignature(weights), "\nmeshName: ",
+                                 kMeshName, "\nvirtualRouterName: ", kRouter,
+                                 "\nrouteName: backend-route\nspec:\n  priority: 10\n  httpRoute:\n"
+                                 "    match: {prefix: /}\n    action:\n      weightedTargets:\n");
+  for (size_t k = 0; k < weights.size(); ++k) {
+    absl::StrAppend(&out, "        - {virtualNode: ", targetName(static_cast<int>(k)), ", weight: ", weights[k],
+                    "}\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string clientNodeName(int index, const MeshShape& shape) {
+  int width = 4;
+  for (int n = 10000; n <= shape.nodes - 1; n *= 10) ++width;
+  return absl::StrFormat("app-%0*d", width, index);
+}
+
+std::string clientNodeId(int index, const MeshShape& shape) {
+  return absl::StrCat("mesh/", kMeshName, "/virtualNode/", clientNodeName(index, shape));
+}
+
+std::vector<int> roundWeights(int round, int targets) {
+  std::vector<int> weights(static_cast<size_t>(targets), 0);
+  if (round == 0) {
+    weights[0] = 100;
+    return weights;
+  }
+  // The first target's share walks through 10..79 in steps of 13 (mod 70), so two consecutive
+  // rounds never carry the same weights; the rest is spread over the other targets.
+  const int first = 10 + (13 * round) % 70;
+  weights[0] = first;
+  int left = 100 - first;
+  for (int k = 1; k < targets; ++k) {
+    const int share = left / (targets - k);
+    weights[static_cast<size_t>(k)] = share;
+    left -= share;
+  }
+  return weights;
+}
+
+std::string weightsSignature(const std::vector<int>& weights) { return absl::StrJoin(weights, ","); }
+
+absl::Status writeMesh(const fs::path& dir, const MeshShape& shape) {
+  if (shape.nodes < 1) return absl::InvalidArgumentError("the mesh needs at least one client node");
+  if (shape.targets < 2 || shape.targets > 10) {
+    return absl::InvalidArgumentError(absl::StrCat("targets is ", shape.targets, "; allowed: 2-10 (App Mesh's limit)"));
+  }
+  if (shape.sidecars && shape.nodes > kMaxSidecarNodes) {
+    return absl::InvalidArgumentError(absl::StrCat("with sidecars at most ", kMaxSidecarNodes,
+                                                   " nodes fit in the loopback ports from ", kSidecarPortBase));
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
+  if (absl::Status s = writeFile(dir / "mesh.yaml", meshYaml(shape)); !s.ok()) return s;
+  if (absl::Status s = writeFile(dir / "nodes.yaml", nodesYaml(shape)); !s.ok()) return s;
+  if (absl::Status s = writeFile(dir / "endpoints.yaml", endpointsYaml(shape)); !s.ok()) return s;
+  if (shape.sidecars) {
+    if (absl::Status s = writeFile(dir / "sidecars.yaml", sidecarsYaml(shape)); !s.ok()) return s;
+  } else {
+    fs::remove(dir / "sidecars.yaml", ec);
+  }
+  return writeRoute(dir, roundWeights(0, shape.targets));
+}
+
+absl::Status writeRoute(const fs::path& dir, const std::vector<int>& weights) {
+  return writeFile(dir / kRouteFile, routeYaml(weights));
+}
+
+}  // namespace trellis::bench::cp_push

@@ -1,0 +1,44 @@
+// The synthetic mesh the push benchmark serves: N client virtual nodes that all call one virtual
+// service, whose virtual router splits traffic over a few target nodes with one weighted route.
+// Changing that route's weights changes the outbound RouteConfiguration of every client node (and
+// nothing else), which is exactly the "one edit, push to every proxy" case the benchmark measures.
+// Endpoints are on 127.0.0.1: the mesh is served, never called.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace trellis::bench::cp_push {
+
+inline constexpr char kMeshName[] = "cp-push";
+inline constexpr char kRouteFile[] = "route.yaml";
+
+struct MeshShape {
+  int nodes = 1000;       // client virtual nodes, one proxy each
+  int targets = 3;        // target nodes of the weighted route (2-10)
+  bool sidecars = false;  // a trellis.dev/v1 Sidecar per client node (own loopback ports, as in a local run)
+};
+
+// The App Mesh name of client node `index` ("app-0007").
+std::string clientNodeName(int index, const MeshShape& shape);
+// The node.id a proxy of client node `index` presents ("mesh/cp-push/virtualNode/app-0007").
+std::string clientNodeId(int index, const MeshShape& shape);
+
+// The route weights of edit `round` (0: the initial file; every round differs from the one before).
+std::vector<int> roundWeights(int round, int targets);
+// "40,30,30": how the benchmark names a set of weights in its report and its checks.
+std::string weightsSignature(const std::vector<int>& weights);
+
+// Writes the whole mesh into `dir` (created if missing; existing files of the same names are
+// replaced): mesh.yaml (Mesh, VirtualService, VirtualRouter, target nodes), nodes.yaml (client
+// nodes), endpoints.yaml, sidecars.yaml (if asked) and the route file with roundWeights(0).
+absl::Status writeMesh(const std::filesystem::path& dir, const MeshShape& shape);
+
+// Replaces the route file with one carrying `weights`, as an editor or config tool does: written
+// to a hidden file in the same folder (the cp ignores names starting with '.') and renamed over.
+absl::Status writeRoute(const std::filesystem::path& dir, const std::vector<int>& weights);
+
+}  // namespace trellis::bench::cp_push
