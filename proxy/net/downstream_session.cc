@@ -576,7 +576,10 @@ asio::awaitable<bool> DownstreamSession::relayResponse(const Cluster& cluster, D
   for (;;) {
     size_t consumed = 0;
     size_t slice = 0;
-    if (!done && !ub.empty()) {
+    bool need_bytes = false;
+    if (!done) {
+      // Fed even when empty: a response whose body is empty (Content-Length: 0) ends here.
+      ub.ensureAllocated();
       auto step = up.feed(ub.base(), ub.begin(), ub.end());
       if (step.status == http::Parser::Status::Error) {
         disarm();
@@ -589,8 +592,9 @@ asio::awaitable<bool> DownstreamSession::relayResponse(const Cluster& cluster, D
       consumed = step.consumed;
       slice = decode ? up.decodedLength() : consumed;
       done = step.status == http::Parser::Status::MessageComplete;
-    } else if (!done && head_sent) {
-      ub.ensureAllocated();
+      need_bytes = !done && consumed == 0;
+    }
+    if (need_bytes && head_sent) {
       auto [ec, n] =
           co_await upstream_->socket().async_read_some(asio::buffer(ub.writePtr(), ub.freeSpace()), kNoThrow);
       if (ec == asio::error::eof && eof_body) {

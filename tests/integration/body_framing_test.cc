@@ -101,6 +101,24 @@ TEST(BodyFramingTest, Http10KeepAliveClientKeepsItsConnection) {
   }
 }
 
+TEST(BodyFramingTest, EmptyContentLengthResponseEndsAtItsHeadAndKeepAliveContinues) {
+  FakeUpstream upstream(replyWith(200, ""));
+  auto proxy = startProxy(upstream);
+  ASSERT_NE(proxy, nullptr);
+  auto client = RawClient::connect(proxy->port());
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client->send(makeRequest("GET", "/empty")));
+    auto resp = client->readResponse();
+    ASSERT_TRUE(resp) << "request " << i << ": " << client->error();
+    EXPECT_EQ(resp->status, 200);
+    EXPECT_EQ(resp->body, "");
+    EXPECT_FALSE(resp->closes());
+  }
+  EXPECT_EQ(upstream.connectionsAccepted(), 1u);
+  EXPECT_EQ(proxy->stat("cluster.a.upstream_rq_timeout"), 0);
+}
+
 TEST(BodyFramingTest, HeadAnd204And304CarryNoBodyAndKeepAliveContinues) {
   FakeUpstream upstream([](FakeUpstream::Exchange& ex) {
     if (!ex.readBody()) return false;
