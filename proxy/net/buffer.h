@@ -19,21 +19,28 @@ class BufferPool {
  public:
   static constexpr size_t kBlockSize = 16 * 1024;
 
-  explicit BufferPool(size_t max_cached = 4096) : max_cached_(max_cached) {}
+  // Keeps at most `max_cached` free blocks (4 MiB by default); more go back to the allocator,
+  // so a burst of connections does not pin its memory.
+  explicit BufferPool(size_t max_cached = 256) : max_cached_(max_cached) {}
 
   std::unique_ptr<char[]> take() {
+    ++lent_;
     if (free_.empty()) return std::unique_ptr<char[]>(new char[kBlockSize]);
     auto b = std::move(free_.back());
     free_.pop_back();
     return b;
   }
   void give(std::unique_ptr<char[]> block) {
+    --lent_;
     if (free_.size() < max_cached_) free_.push_back(std::move(block));
   }
   size_t cached() const { return free_.size(); }
+  // Standard blocks currently held by connections.
+  size_t lent() const { return lent_; }
 
  private:
   size_t max_cached_;
+  size_t lent_ = 0;
   std::vector<std::unique_ptr<char[]>> free_;
 };
 

@@ -25,6 +25,11 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
+// How long a keep-alive connection keeps its read block after a response (see readRequestHead),
+// and how many blocks a worker may lend to such connections before idle ones go without.
+constexpr Duration kHotIdle{500};
+constexpr size_t kHotBlocksPerWorker = 1024;
+
 // Hop-by-hop headers (RFC 9110 §7.6.1) that never cross the proxy. Transfer-Encoding is not
 // among them: the body is relayed with the framing it arrived in. Expect is answered here.
 bool isHopByHop(std::string_view name) {
@@ -191,17 +196,45 @@ asio::awaitable<bool> DownstreamSession::readRequestHead() {
   if (in_.allocated()) in_.compact();
   parsed_ = in_.begin();
   if (in_.empty()) {
-    in_.release();
     out_.release();
     if (draining()) co_return false;
     idle_ = true;
-    arm(listener_->http.idle_timeout, Wait::Idle);
-    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
-    idle_ = false;
-    disarm();
-    if (ec || closed_) {
-      if (expired_ == Wait::Idle) inc(hs.downstream_cx_idle_timeout);
-      co_return false;
+    Duration idle_left = listener_->http.idle_timeout;
+    // A connection that just served a request usually sends the next one soon: read straight
+    // into its block for a short while. A pending read costs no system call (the socket stays
+    // registered with epoll), where waiting for readability re-arms epoll on every request.
+    // After kHotIdle, or when the worker already lends many blocks, the block goes back and
+    // the connection waits holding no buffer at all.
+    if (worker_.buffers().lent() < kHotBlocksPerWorker || in_.allocated()) {
+      in_.ensureAllocated();
+      Duration hot = listener_->http.idle_timeout.count() == 0 ? kHotIdle : std::min(kHotIdle, idle_left);
+      arm(hot, Wait::IdleHot);
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), in_.freeSpace()), kNoThrow);
+      disarm();
+      if (!ec && !closed_) {
+        in_.commit(n);
+        idle_ = false;
+      } else if (closed_ || expired_ != Wait::IdleHot) {
+        idle_ = false;
+        co_return false;  // the client closed, or a drain closed us
+      } else if (idle_left.count() != 0) {
+        idle_left -= hot;
+        if (idle_left.count() <= 0) {
+          inc(hs.downstream_cx_idle_timeout);
+          co_return false;
+        }
+      }
+    }
+    if (idle_) {
+      in_.release();
+      arm(idle_left, Wait::Idle);
+      auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
+      idle_ = false;
+      disarm();
+      if (ec || closed_) {
+        if (expired_ == Wait::Idle) inc(hs.downstream_cx_idle_timeout);
+        co_return false;
+      }
     }
   }
   arm(listener_->http.request_headers_timeout, Wait::RequestHeaders);

@@ -40,7 +40,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   const Listener* listener() const { return listener_.get(); }
 
  private:
-  enum class Wait : uint8_t { None, Idle, RequestHeaders, BodyIdle, Connect, Route };
+  enum class Wait : uint8_t { None, IdleHot, Idle, RequestHeaders, BodyIdle, Connect, Route };
 
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<bool> readRequestHead();

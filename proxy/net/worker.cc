@@ -16,6 +16,7 @@ using asio::ip::tcp;
 Worker::Worker(uint32_t id)
     : id_(id),
       ctx_(1),
+      pools_(ctx_.get_executor()),
       random_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * (id + 1)) {}
 
 Worker::~Worker() { stopAndJoin(); }

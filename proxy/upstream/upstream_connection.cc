@@ -43,8 +43,11 @@ std::shared_ptr<UpstreamConnection> UpstreamPools::take(const asio::ip::tcp::end
   it->second.pop_back();
   conn->idle_ = false;
   ++conn->idle_generation_;
-  boost::system::error_code ignored;
-  conn->socket_.cancel(ignored);  // ends the idle watch; its handler sees a newer generation
+  if (conn->watched_) {
+    conn->watched_ = false;
+    boost::system::error_code ignored;
+    conn->socket_.cancel(ignored);  // ends the idle watch; its handler sees a newer generation
+  }
   return conn;
 }
 
@@ -54,11 +57,39 @@ void UpstreamPools::give(std::shared_ptr<UpstreamConnection> conn) {
   conn->buffer_.release();
   conn->idle_ = true;
   ++conn->idle_generation_;
-  watch(conn);
+  conn->idle_since_ = std::chrono::steady_clock::now();
   list.push_back(std::move(conn));
+  scheduleSweep();
+}
+
+void UpstreamPools::scheduleSweep() {
+  if (sweep_scheduled_ || closed_) return;
+  sweep_scheduled_ = true;
+  sweep_timer_.expires_after(kWatchAfter);
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    sweep_scheduled_ = false;
+    if (!ec) sweep();
+  });
+}
+
+void UpstreamPools::sweep() {
+  auto cutoff = std::chrono::steady_clock::now() - kWatchAfter;
+  bool unwatched_left = false;
+  for (auto& [ep, list] : idle_) {
+    for (auto& conn : list) {
+      if (conn->watched_) continue;
+      if (conn->idle_since_ <= cutoff) {
+        watch(conn);
+      } else {
+        unwatched_left = true;
+      }
+    }
+  }
+  if (unwatched_left) scheduleSweep();
 }
 
 void UpstreamPools::watch(const std::shared_ptr<UpstreamConnection>& conn) {
+  conn->watched_ = true;
   uint64_t gen = conn->idle_generation_;
   conn->socket_.async_wait(asio::ip::tcp::socket::wait_read,
                            [this, conn, gen](const boost::system::error_code&) {
@@ -85,6 +116,8 @@ void UpstreamPools::remove(UpstreamConnection* conn) {
 }
 
 void UpstreamPools::closeAll() {
+  closed_ = true;
+  sweep_timer_.cancel();
   for (auto& [ep, list] : idle_) {
     for (auto& c : list) {
       c->idle_ = false;
