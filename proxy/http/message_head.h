@@ -49,6 +49,12 @@ struct MessageHead {
     content_length = 0;
   }
 
+  // Frees the header list's capacity (for idle connections).
+  void releaseMemory() {
+    clear();
+    std::vector<HeaderField>().swap(headers);
+  }
+
   // First header of that name (ASCII case-insensitive), or nullptr.
   const HeaderField* find(std::string_view name) const;
   // Path without the query string.

@@ -19,21 +19,33 @@ bool validFieldValue(const char* s, size_t n) {
 }
 }  // namespace
 
+// The callbacks are the same for every parser: one table for the process, not one per
+// connection (it is ~200 bytes).
+const llhttp_settings_t& Parser::settings() {
+  static const llhttp_settings_t table = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &Parser::onMessageBegin;
+    s.on_url = &Parser::onUrl;
+    s.on_status = &Parser::onStatus;
+    s.on_header_field = &Parser::onHeaderField;
+    s.on_header_value = &Parser::onHeaderValue;
+    s.on_headers_complete = &Parser::onHeadersComplete;
+    s.on_body = &Parser::onBody;
+    s.on_message_complete = &Parser::onMessageComplete;
+    return s;
+  }();
+  return table;
+}
+
+void Parser::releaseMemory() { std::vector<FieldSpans>().swap(fields_); }
+
 Parser::Parser(Type type, ParserLimits limits) : type_(type), limits_(limits) {
-  llhttp_settings_init(&settings_);
-  settings_.on_message_begin = &Parser::onMessageBegin;
-  settings_.on_url = &Parser::onUrl;
-  settings_.on_status = &Parser::onStatus;
-  settings_.on_header_field = &Parser::onHeaderField;
-  settings_.on_header_value = &Parser::onHeaderValue;
-  settings_.on_headers_complete = &Parser::onHeadersComplete;
-  settings_.on_body = &Parser::onBody;
-  settings_.on_message_complete = &Parser::onMessageComplete;
   reset();
 }
 
 void Parser::reset() {
-  llhttp_init(&parser_, type_ == Type::Request ? HTTP_REQUEST : HTTP_RESPONSE, &settings_);
+  llhttp_init(&parser_, type_ == Type::Request ? HTTP_REQUEST : HTTP_RESPONSE, &settings());
   parser_.data = this;
   in_head_ = true;
   head_done_ = message_done_ = false;

@@ -67,8 +67,12 @@ class Parser {
 
   // Starts a fresh connection (after an error the parser must be reset before reuse).
   void reset();
+  // Between messages: frees the header table's capacity (an idle connection keeps none; the
+  // next message regrows it).
+  void releaseMemory();
 
  private:
+  static const llhttp_settings_t& settings();
   static int onMessageBegin(llhttp_t* p);
   static int onUrl(llhttp_t* p, const char* at, size_t len);
   static int onStatus(llhttp_t* p, const char* at, size_t len);
@@ -82,7 +86,6 @@ class Parser {
   int fail(uint16_t status, const char* reason);
 
   llhttp_t parser_;
-  llhttp_settings_t settings_;
   Type type_;
   ParserLimits limits_;
 

@@ -19,9 +19,9 @@ class BufferPool {
  public:
   static constexpr size_t kBlockSize = 16 * 1024;
 
-  // Keeps at most `max_cached` free blocks (4 MiB by default); more go back to the allocator,
+  // Keeps at most `max_cached` free blocks (2 MiB by default); more go back to the allocator,
   // so a burst of connections does not pin its memory.
-  explicit BufferPool(size_t max_cached = 256) : max_cached_(max_cached) {}
+  explicit BufferPool(size_t max_cached = 128) : max_cached_(max_cached) {}
 
   std::unique_ptr<char[]> take() {
     ++lent_;

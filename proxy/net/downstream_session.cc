@@ -28,7 +28,7 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // How long a keep-alive connection keeps its read block after a response (see readRequestHead),
 // and how many blocks a worker may lend to such connections before idle ones go without.
 constexpr Duration kHotIdle{500};
-constexpr size_t kHotBlocksPerWorker = 1024;
+constexpr size_t kHotBlocksPerWorker = 128;
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) that never cross the proxy. Transfer-Encoding is not
 // among them: the body is relayed with the framing it arrived in. Expect is answered here.
@@ -203,9 +203,11 @@ asio::awaitable<bool> DownstreamSession::readRequestHead() {
     // A connection that just served a request usually sends the next one soon: read straight
     // into its block for a short while. A pending read costs no system call (the socket stays
     // registered with epoll), where waiting for readability re-arms epoll on every request.
-    // After kHotIdle, or when the worker already lends many blocks, the block goes back and
-    // the connection waits holding no buffer at all.
-    if (worker_.buffers().lent() < kHotBlocksPerWorker || in_.allocated()) {
+    // After kHotIdle, or when the worker already lends kHotBlocksPerWorker blocks (2 MiB), the
+    // block goes back and the connection waits holding no buffer at all, so thousands of idle
+    // connections never pin thousands of blocks.
+    // (lent() counts this connection's own block if it still has one.)
+    if (worker_.buffers().lent() + (in_.allocated() ? 0 : 1) <= kHotBlocksPerWorker) {
       in_.ensureAllocated();
       Duration hot = listener_->http.idle_timeout.count() == 0 ? kHotIdle : std::min(kHotIdle, idle_left);
       arm(hot, Wait::IdleHot);
@@ -226,7 +228,11 @@ asio::awaitable<bool> DownstreamSession::readRequestHead() {
       }
     }
     if (idle_) {
+      // Cold: the connection keeps no buffer and no header tables while it waits.
       in_.release();
+      parser_.releaseMemory();
+      head_.releaseMemory();
+      resp_.releaseMemory();
       arm(idle_left, Wait::Idle);
       auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
       idle_ = false;

@@ -326,12 +326,15 @@ absl::Status Server::onXdsUpdate(const std::string& type_url, const std::vector<
     // what runs differ, so put the previous snapshot's view back on the next update.
     inc(stats_->serverCounter("xds." + prefix + ".update_rejected"));
     spdlog::warn("xDS: rejected {} version '{}': {}", prefix, version, std::string(st.message()));
+    checkInitialFetch();
     return st;
   }
   inc(stats_->serverCounter("xds." + prefix + ".update_success"));
   stats_->serverGauge("xds." + prefix + ".resources").store(static_cast<int64_t>(resources.size()));
   spdlog::info("xDS: accepted {} version '{}' ({} resources)", prefix, version, resources.size());
   updateSubscriptions();
+  // Before the ACK goes out: whoever sees the ACK sees the proxy ready.
+  checkInitialFetch();
   return absl::OkStatus();
 }
 
