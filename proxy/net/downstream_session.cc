@@ -488,6 +488,7 @@ asio::awaitable<bool> DownstreamSession::connectUpstream(const Cluster& cluster,
 asio::awaitable<bool> DownstreamSession::sendRequestBody() {
   // Streams the rest of the request body; one read in flight at a time, and the next read
   // starts only once the previous bytes were written upstream (backpressure).
+  upstream_write_failed_ = false;
   while (!request_body_done_) {
     if (in_.empty()) {
       in_.ensureAllocated();
@@ -513,10 +514,11 @@ asio::awaitable<bool> DownstreamSession::sendRequestBody() {
       auto [ec, n] = co_await asio::async_write(
           upstream_->socket(), asio::buffer(in_.base() + in_.begin(), step.consumed), kNoThrow);
       if (ec) {
-        upstream_.reset();
-        co_await localReply(503, ResponseFlag::UC, "upstream connection closed while sending the request body",
-                            true);
-        co_return false;
+        // The upstream stopped reading: it may have answered early (a 413, a 401) and closed.
+        // Stop sending and relay that answer if it is there (relayResponse answers 503 UC if
+        // not); the client's connection closes after it, the rest of its body unread.
+        upstream_write_failed_ = true;
+        co_return true;
       }
       in_.consume(step.consumed);
     }
@@ -587,7 +589,10 @@ asio::awaitable<bool> DownstreamSession::relayResponse(const Cluster& cluster, D
       }
       inc(cs.upstream_rq_rx_reset);
       co_return co_await localReply(503, ResponseFlag::UC,
-                                    "upstream connect error or disconnect/reset before headers", true);
+                                    upstream_write_failed_
+                                        ? "upstream connection closed while sending the request body"
+                                        : "upstream connect error or disconnect/reset before headers",
+                                    true);
     }
     got_bytes = true;
     ub.commit(n);
@@ -596,7 +601,8 @@ asio::awaitable<bool> DownstreamSession::relayResponse(const Cluster& cluster, D
   // Framing toward the client.
   const bool eof_body = !head_only && up.bodyEndsAtEof();
   const bool decode = !head_only && resp_.chunked && request_http10_;
-  const bool close = !request_keep_alive_ || draining() || eof_body || decode;
+  // An early answer (the request body not all sent) closes the client connection after it.
+  const bool close = !request_keep_alive_ || draining() || eof_body || decode || !request_body_done_;
   up.setDecodeBody(decode);
   switch (resp_.status / 100) {
     case 1: inc(cs.upstream_rq_1xx); break;

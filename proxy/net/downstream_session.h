@@ -84,6 +84,7 @@ class DownstreamSession : public std::enable_shared_from_this<DownstreamSession>
   bool request_http10_ = false;
   bool request_body_done_ = false;
   bool expect_continue_ = false;
+  bool upstream_write_failed_ = false;  // the upstream stopped reading the request body
   ClusterStats* cluster_stats_ = nullptr;
 
   // The deadline.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <atomic>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -158,6 +159,29 @@ TEST(UpstreamFailureTest, UpstreamClosingEachConnectionAfterItsResponseIsRetried
   }
   EXPECT_EQ(closer.requestsReceived(), static_cast<size_t>(kRequests));
   EXPECT_EQ((*proxy)->stat("http.ingress.downstream_rq_5xx"), 0);
+}
+
+TEST(UpstreamFailureTest, EarlyAnswerBeforeTheBodyIsRelayedAndTheClientConnectionCloses) {
+  // The upstream refuses a large upload from its head alone: it answers 413 and closes
+  // without reading the body. The client gets that 413, not a 503.
+  FakeUpstream refuser([](FakeUpstream::Exchange& ex) {
+    ex.write(responseHead(413, {{"content-length", "9"}, {"connection", "close"}}) + "too large");
+    return false;
+  });
+  auto proxy = ProxyUnderTest::start(bootstrapYaml(catchAllRoute("a"), {{"a", {refuser.port()}}}), 1);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto client = RawClient::connect((*proxy)->port());
+  ASSERT_NE(client, nullptr);
+  const std::string body(8 << 20, 'x');  // far more than the socket buffers hold
+  ASSERT_TRUE(client->send(makeRequest("PUT", "/upload", "svc", {{"content-length", std::to_string(body.size())}})));
+  // Send the body from another thread: the proxy stops reading it once the upstream is gone.
+  std::thread sender([&] { client->send(body); });
+  auto resp = client->readResponse();
+  sender.join();
+  ASSERT_TRUE(resp) << client->error();
+  EXPECT_EQ(resp->status, 413);
+  EXPECT_EQ(resp->body, "too large");
+  EXPECT_TRUE(resp->closes());
 }
 
 TEST(UpstreamFailureTest, ResendIsForIdempotentRequestsOnly) {
