@@ -511,8 +511,11 @@ asio::awaitable<bool> DownstreamSession::sendRequestBody() {
     }
     request_body_done_ = step.status == http::Parser::Status::MessageComplete;
     if (step.consumed > 0) {
+      // An upstream that stops reading must not hold this session forever.
+      arm(listener_->http.idle_timeout, Wait::BodyIdle);
       auto [ec, n] = co_await asio::async_write(
           upstream_->socket(), asio::buffer(in_.base() + in_.begin(), step.consumed), kNoThrow);
+      disarm();
       if (ec) {
         // The upstream stopped reading: it may have answered early (a 413, a 401) and closed.
         // Stop sending and relay that answer if it is there (relayResponse answers 503 UC if
