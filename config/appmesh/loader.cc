@@ -564,18 +564,17 @@ class DocumentReader {
 
 // Splits files into documents; a Kubernetes List becomes one document per item.
 std::vector<Document> splitDocuments(const std::vector<InputFile>& files,
-                                     internal::Diagnostics& diagnostics) {
+                                     internal::Diagnostics& diagnostics, ParseCache* cache) {
   std::vector<Document> documents;
+  ParseCache local;
+  ParseCache& parses = cache ? *cache : local;
   for (const InputFile& file : files) {
-    std::vector<YAML::Node> nodes;
-    try {
-      nodes = YAML::LoadAll(file.content);
-    } catch (const YAML::Exception& e) {
-      // yaml-cpp reports syntax errors by exception; they stop here and become messages.
-      diagnostics.add(absl::StrCat(file.name, ": not valid YAML or JSON at line ", e.mark.line + 1,
-                                   ", column ", e.mark.column + 1, ": ", e.msg));
+    const ParseCache::Entry& parsed = parses.parse(file.name, file.content);
+    if (!parsed.error.empty()) {
+      diagnostics.add(parsed.error);
       continue;
     }
+    const std::vector<YAML::Node>& nodes = parsed.documents;
     for (size_t i = 0; i < nodes.size(); ++i) {
       const YAML::Node& node = nodes[i];
       if (node.IsNull()) continue;  // an empty document, e.g. after a trailing "---"
@@ -675,9 +674,45 @@ bool readFolder(const std::string& dir, std::vector<InputFile>& files,
 
 }  // namespace
 
-LoadResult loadMeshFiles(const std::vector<InputFile>& files) {
+const ParseCache::Entry& ParseCache::parse(const std::string& name, const std::string& content) {
+  auto it = entries_.find(name);
+  if (it != entries_.end() && it->second.content == content) {
+    ++hits_;
+    return it->second;
+  }
+  ++misses_;
+  Entry entry;
+  entry.content = content;
+  try {
+    entry.documents = YAML::LoadAll(content);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports syntax errors by exception; they stop here and become messages.
+    entry.error = absl::StrCat(name, ": not valid YAML or JSON at line ", e.mark.line + 1, ", column ",
+                               e.mark.column + 1, ": ", e.msg);
+  }
+  auto& slot = entries_[name];
+  slot = std::move(entry);
+  return slot;
+}
+
+void ParseCache::retainOnly(const std::vector<std::string>& names) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (std::find(names.begin(), names.end(), it->first) == names.end()) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache) {
   internal::Diagnostics diagnostics;
-  const std::vector<Document> documents = splitDocuments(files, diagnostics);
+  if (cache) {
+    std::vector<std::string> names;
+    for (const auto& f : files) names.push_back(f.name);
+    cache->retainOnly(names);
+  }
+  const std::vector<Document> documents = splitDocuments(files, diagnostics, cache);
   K8sIndex index;
   std::vector<std::string> meshNames;
   indexDocuments(documents, index, meshNames);
@@ -694,11 +729,11 @@ LoadResult loadMeshFiles(const std::vector<InputFile>& files) {
   return result;
 }
 
-LoadResult loadMeshDirWithErrors(const std::string& dir) {
+LoadResult loadMeshDirWithErrors(const std::string& dir, ParseCache* cache) {
   std::vector<InputFile> files;
   std::vector<std::string> readErrors;
   if (!readFolder(dir, files, readErrors)) return LoadResult{MeshSet{}, readErrors};
-  LoadResult result = loadMeshFiles(files);
+  LoadResult result = loadMeshFiles(files, cache);
   result.errors.insert(result.errors.begin(), readErrors.begin(), readErrors.end());
   return result;
 }

@@ -6,10 +6,12 @@
 // The formats and rules are described in config/appmesh/README.md.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "yaml-cpp/yaml.h"
 #include "config/appmesh/model.h"
 
 namespace trellis::config::appmesh {
@@ -24,9 +26,33 @@ struct InputFile {
   std::string content;  // JSON or YAML, possibly several YAML documents
 };
 
+// Parsed YAML documents by file, kept between loads of the same folder: a control plane that
+// reloads the whole folder on every change re-parses only the files whose content changed
+// (YAML parsing is most of a load). Not thread-safe; one cache per folder and caller.
+class ParseCache {
+ public:
+  struct Entry {
+    std::string content;
+    std::vector<YAML::Node> documents;  // empty with `error` set on a syntax error
+    std::string error;
+  };
+  // The parse of `name` with this content: reused when the content is unchanged.
+  const Entry& parse(const std::string& name, const std::string& content);
+  // Forgets files that are no longer in the folder.
+  void retainOnly(const std::vector<std::string>& names);
+  size_t hits() const { return hits_; }
+  size_t misses() const { return misses_; }
+
+ private:
+  std::map<std::string, Entry> entries_;
+  size_t hits_ = 0;
+  size_t misses_ = 0;
+};
+
 // Reads every *.json, *.yaml and *.yml file of `dir` (not its subfolders; names starting with
-// '.' are skipped), in name order, and collects all errors.
-LoadResult loadMeshDirWithErrors(const std::string& dir);
+// '.' are skipped), in name order, and collects all errors. With a cache, unchanged files are
+// not parsed again.
+LoadResult loadMeshDirWithErrors(const std::string& dir, ParseCache* cache = nullptr);
 
 // The same, failing with InvalidArgument (every error, one per line) if anything was wrong, or
 // NotFound if `dir` cannot be read.
@@ -34,6 +60,6 @@ absl::StatusOr<MeshSet> loadMeshDir(const std::string& dir);
 
 // Loads in-memory files as one folder (references may cross files). Used by the above and by
 // tests; files are read in the order given.
-LoadResult loadMeshFiles(const std::vector<InputFile>& files);
+LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache = nullptr);
 
 }  // namespace trellis::config::appmesh

@@ -1000,3 +1000,39 @@ spec: {listeners: [{portMapping: {port: 81, protocol: tcp}}]}
 
 }  // namespace
 }  // namespace trellis::config::appmesh
+
+namespace trellis::config::appmesh {
+namespace {
+
+// A cache makes a reload parse only what changed, and the result is the same as a fresh load.
+TEST(ParseCacheTest, ReloadParsesOnlyChangedFilesAndMatchesAFreshLoad) {
+  std::vector<InputFile> files = {
+      {"mesh.yaml", "meshName: m\nspec: {egressFilter: {type: DROP_ALL}}\n"},
+      {"node.yaml", "meshName: m\nvirtualNodeName: a\nspec: {listeners: [{portMapping: {port: 80, protocol: http}}]}\n"},
+  };
+  ParseCache cache;
+  LoadResult first = loadMeshFiles(files, &cache);
+  ASSERT_TRUE(first.errors.empty()) << first.errors.front();
+  EXPECT_EQ(cache.misses(), 2u);
+  files[1].content = "meshName: m\nvirtualNodeName: a\nspec: {listeners: [{portMapping: {port: 81, protocol: http}}]}\n";
+  LoadResult second = loadMeshFiles(files, &cache);
+  EXPECT_EQ(cache.misses(), 3u);  // only node.yaml again
+  EXPECT_EQ(cache.hits(), 1u);
+  LoadResult fresh = loadMeshFiles(files);
+  ASSERT_EQ(second.mesh.virtualNodes.size(), 1u);
+  EXPECT_EQ(second.mesh.virtualNodes[0].spec.listeners[0].portMapping.port,
+            fresh.mesh.virtualNodes[0].spec.listeners[0].portMapping.port);
+  EXPECT_EQ(second.mesh.virtualNodes[0].spec.listeners[0].portMapping.port, 81);
+  // A syntax error is cached as an error too, and a removed file is forgotten.
+  files[1].content = "meshName: [unclosed\n";
+  LoadResult broken = loadMeshFiles(files, &cache);
+  ASSERT_EQ(broken.errors.size(), 1u);
+  EXPECT_NE(broken.errors[0].find("node.yaml: not valid YAML or JSON"), std::string::npos);
+  files.pop_back();
+  LoadResult without = loadMeshFiles(files, &cache);
+  EXPECT_TRUE(without.errors.empty());
+  EXPECT_TRUE(without.mesh.virtualNodes.empty());
+}
+
+}  // namespace
+}  // namespace trellis::config::appmesh

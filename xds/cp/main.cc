@@ -62,7 +62,7 @@ int serve(const std::string& dir, const std::string& listen, const std::string& 
   boost::asio::io_context io;
   trellis::xds::server::SnapshotCache cache;
   cache.setNodeKeyFunction(trellis::cp::nodeKeyForId);
-  trellis::cp::ControlPlane control_plane(cache, trellis::cp::buildMesh, dir);
+  trellis::cp::ControlPlane control_plane(cache, trellis::cp::cachingMeshBuilder(), dir);
 
   auto ads = trellis::xds::server::AdsServer::start(cache, listen);
   if (!ads.ok()) {

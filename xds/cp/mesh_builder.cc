@@ -72,14 +72,16 @@ std::string nodeKeyForId(const std::string& node_id) {
   return key.ok() ? *key : node_id;
 }
 
-MeshBuild buildMesh(const std::string& dir) {
+namespace {
+
+MeshBuild buildWith(const std::string& dir, am::ParseCache* cache) {
   MeshBuild build;
   PhaseClock clock;
   // Both are handed to the caller in build.scratch, to be freed after publishing.
   auto scratch = std::make_shared<std::pair<am::LoadResult, am::TranslateResult>>();
   build.scratch = scratch;
   am::LoadResult& loaded = scratch->first;
-  loaded = am::loadMeshDirWithErrors(dir);
+  loaded = am::loadMeshDirWithErrors(dir, cache);
   clock.lap("load");
   build.errors = std::move(loaded.errors);
   for (const am::ValidationError& error : am::validate(loaded.mesh)) build.errors.push_back(error.toString());
@@ -108,6 +110,15 @@ MeshBuild buildMesh(const std::string& dir) {
   clock.lap("pack");
   build.phases = clock.text();
   return build;
+}
+
+}  // namespace
+
+MeshBuild buildMesh(const std::string& dir) { return buildWith(dir, nullptr); }
+
+MeshBuilder cachingMeshBuilder() {
+  auto cache = std::make_shared<am::ParseCache>();
+  return [cache](const std::string& dir) { return buildWith(dir, cache.get()); };
 }
 
 }  // namespace trellis::cp

@@ -33,6 +33,10 @@ using MeshBuilder = std::function<MeshBuild(const std::string& dir)>;
 // The builder linked into trellis-cp (target //xds/cp:mesh_builder).
 MeshBuild buildMesh(const std::string& dir);
 
+// The same, keeping parsed files between calls: a rebuild after one file changed parses only
+// that file. For a caller that rebuilds the same folder again and again (the control plane).
+MeshBuilder cachingMeshBuilder();
+
 // The key buildMesh stores a proxy's resources under, for the node.id the proxy presents
 // ("mesh/M/virtualNode/N" or the virtual node's ARN); other ids are returned unchanged.
 std::string nodeKeyForId(const std::string& node_id);
