@@ -318,12 +318,9 @@ absl::Status Server::onXdsUpdate(const std::string& type_url, const std::vector<
                        : type_url == xds::client::kClusterType  ? "cds"
                        : type_url == xds::client::kRouteType    ? "rds"
                                                                 : "eds";
-  auto snapshot = state_->apply(type_url, resources, version, *stats_);
-  absl::Status st = snapshot.status();
-  if (st.ok()) st = applySnapshot(*snapshot);
+  absl::Status st = state_->apply(type_url, resources, version, *stats_,
+                                  [this](std::shared_ptr<const Snapshot> snap) { return applySnapshot(std::move(snap)); });
   if (!st.ok()) {
-    // The state already took the update; a failed apply (a port in use) means the state and
-    // what runs differ, so put the previous snapshot's view back on the next update.
     inc(stats_->serverCounter("xds." + prefix + ".update_rejected"));
     spdlog::warn("xDS: rejected {} version '{}': {}", prefix, version, std::string(st.message()));
     checkInitialFetch();

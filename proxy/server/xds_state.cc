@@ -66,9 +66,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compileCurrent(StatsSt
   return snap;
 }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::apply(const std::string& type_url,
-                                                                const std::vector<google::protobuf::Any>& resources,
-                                                                const std::string& version, StatsStore& stats) {
+absl::Status XdsState::apply(const std::string& type_url, const std::vector<google::protobuf::Any>& resources,
+                             const std::string& version, StatsStore& stats, const Install& install) {
   Dynamic next = dynamic_;
   absl::Status st;
   if (type_url == kListenerType) {
@@ -89,10 +88,11 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::apply(const std::strin
   if (!st.ok()) return st;
   auto snap = compile(next, stats);
   if (!snap.ok()) return snap.status();
+  if (auto installed = install(*snap); !installed.ok()) return installed;
   dynamic_ = std::move(next);
   versions_[type_url] = version;
   last_ = *snap;
-  return snap;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compile(const Dynamic& d, StatsStore& stats) const {

@@ -8,6 +8,7 @@
 // snapshot already knew them, in which case their previous endpoints stay in use.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -26,11 +27,13 @@ class XdsState {
  public:
   explicit XdsState(const envoy::config::bootstrap::v3::Bootstrap& bootstrap);
 
-  // Decodes and checks an update of `type_url`, compiles the result with everything else.
-  // On success the update is kept and the new snapshot returned; on error nothing changes.
-  absl::StatusOr<std::shared_ptr<const Snapshot>> apply(const std::string& type_url,
-                                                        const std::vector<google::protobuf::Any>& resources,
-                                                        const std::string& version, StatsStore& stats);
+  // Decodes and checks an update of `type_url`, compiles the result with everything else and
+  // hands the snapshot to `install` (which binds listeners and publishes it). Only when both
+  // succeed is the update kept; on any error nothing changes, so a later update is compiled
+  // without the rejected one (a listener on a port in use does not poison what follows).
+  using Install = std::function<absl::Status(std::shared_ptr<const Snapshot>)>;
+  absl::Status apply(const std::string& type_url, const std::vector<google::protobuf::Any>& resources,
+                     const std::string& version, StatsStore& stats, const Install& install);
   // The snapshot of the static resources alone (start-up).
   absl::StatusOr<std::shared_ptr<const Snapshot>> compileCurrent(StatsStore& stats);
 

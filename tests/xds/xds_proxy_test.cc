@@ -2,6 +2,11 @@
 // real proxy that forwards to real upstreams. Covers the initial fetch, ACKs, weight edits
 // followed without touching open connections, a NACKed update that changes nothing, a
 // cluster whose endpoints have not arrived (503 NC), and a control-plane restart.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 
 #include <gtest/gtest.h>
@@ -300,6 +305,36 @@ TEST_F(XdsProxyTest, ChangedListenerDrainsOldConnectionsAndServesOnTheNewOne) {
   auto fresh = RawClient::connect(listenerPort());
   ASSERT_TRUE(fresh);
   EXPECT_EQ(sendRequests(*fresh, 2), (std::map<std::string, int>{{"red", 2}}));
+}
+
+TEST_F(XdsProxyTest, ListenerOnAPortInUseIsNackedAndDoesNotPoisonLaterUpdates) {
+  initialFetch({{"red", 100}});
+  // Something else holds a port; a listener asking for it cannot be bound.
+  int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  auto taken = listener("taken", "egress-routes");
+  taken.mutable_address()->mutable_socket_address()->set_port_value(ntohs(addr.sin_port));
+  ASSERT_TRUE(ads_->send(makeResponse(kLds, "l2", "n-l2", listener("egress", "egress-routes"), taken)));
+  auto nack = ads_->waitFor([](const auto& r) { return r.type_url() == kLds && r.response_nonce() == "n-l2"; });
+  ASSERT_TRUE(nack);
+  ASSERT_TRUE(nack->has_error_detail());
+  EXPECT_NE(nack->error_detail().message().find("listener 'taken': cannot listen on"), std::string::npos)
+      << nack->error_detail().message();
+  EXPECT_EQ(nack->version_info(), "l1");
+  // The rejected listener is not kept: the next update of another type is accepted.
+  ASSERT_TRUE(ads_->send(makeResponse(kRds, "r2", "n-r2", routes("egress-routes", {{"blue", 100}}))));
+  ASSERT_TRUE(ads_->waitFor(isAck(kRds, "n-r2")));
+  auto client = RawClient::connect(listenerPort());
+  ASSERT_TRUE(client);
+  EXPECT_EQ(sendRequests(*client, 3), (std::map<std::string, int>{{"blue", 3}}));
+  ::close(holder);
 }
 
 TEST(XdsBootstrapTest, RejectsUnsupportedConfigSources) {
