@@ -23,9 +23,77 @@ namespace trellis::proxy {
 
 using Duration = std::chrono::milliseconds;
 
+// The health an endpoint's EDS (or static load_assignment) entry declares. UNKNOWN and HEALTHY
+// (and DEGRADED, which Trellis balances like HEALTHY) take traffic; the others do not.
+enum class EdsHealth : uint8_t { Unknown, Healthy, Unhealthy, Draining, Timeout, Degraded };
+constexpr bool edsRoutable(EdsHealth h) {
+  return h == EdsHealth::Unknown || h == EdsHealth::Healthy || h == EdsHealth::Degraded;
+}
+
 struct Endpoint {
   boost::asio::ip::tcp::endpoint address;
   uint32_t weight = 1;
+  EdsHealth eds_health = EdsHealth::Unknown;
+  HostCounters* counters = nullptr;  // owned by the StatsStore, outlives every snapshot
+};
+
+// Envoy's Cluster.health_checks[] entry (core.v3.HealthCheck), with Envoy's defaults.
+struct HealthCheckConfig {
+  enum class Kind : uint8_t { Http, Tcp };
+  Kind kind = Kind::Http;
+  Duration timeout{1000};   // required in Envoy; compile demands it
+  Duration interval{1000};  // required in Envoy; compile demands it
+  Duration initial_jitter{0};
+  Duration interval_jitter{0};
+  uint32_t interval_jitter_percent = 0;
+  uint32_t unhealthy_threshold = 1;  // required in Envoy
+  uint32_t healthy_threshold = 1;    // required in Envoy
+  Duration no_traffic_interval{60000};
+  std::optional<Duration> unhealthy_interval;       // default: interval
+  std::optional<Duration> unhealthy_edge_interval;  // default: unhealthy_interval
+  std::optional<Duration> healthy_edge_interval;    // default: interval
+  bool reuse_connection = true;
+  // HTTP
+  std::string host;  // empty: the cluster's name, as Envoy sends
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> request_headers;  // request_headers_to_add
+  // Half-open [start, end) ranges; empty means 200 only.
+  std::vector<std::pair<int64_t, int64_t>> expected_statuses;
+  // TCP: bytes to send (empty: connect only) and blocks that must all be found, in order.
+  std::string send;
+  std::vector<std::string> receive;
+};
+
+// Envoy's Cluster.outlier_detection, with Envoy's defaults.
+struct OutlierDetectionConfig {
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_gateway_failure = 5;
+  uint32_t enforcing_consecutive_5xx = 100;            // percent
+  uint32_t enforcing_consecutive_gateway_failure = 0;  // percent
+  Duration interval{10000};
+  Duration base_ejection_time{30000};
+  Duration max_ejection_time{300000};
+  uint32_t max_ejection_percent = 10;
+};
+
+// Envoy's circuit_breakers.thresholds[] for the DEFAULT priority, with Envoy's defaults.
+struct CircuitBreakerConfig {
+  uint32_t max_connections = 1024;
+  uint32_t max_pending_requests = 1024;
+  uint32_t max_requests = 1024;
+  uint32_t max_retries = 3;
+  // retry_budget: when set, it replaces max_retries. Active retries may be at most
+  // budget_percent of active requests, but never fewer than min_retry_concurrency.
+  bool has_retry_budget = false;
+  double retry_budget_percent = 20.0;
+  uint32_t min_retry_concurrency = 3;
+};
+
+enum class LbPolicy : uint8_t {
+  RoundRobin,    // smooth weighted round robin over the healthy hosts
+  LeastRequest,  // power of `choice_count` choices on active requests (weight-adjusted)
+  Random,        // weighted random
+  PeakEwma,      // Trellis extension: power of two choices on peak-EWMA latency x load
 };
 
 struct Cluster {
@@ -33,10 +101,20 @@ struct Cluster {
   uint32_t index = 0;  // position in Snapshot::clusters; keys per-worker state
   Duration connect_timeout{5000};
   std::vector<Endpoint> endpoints;
-  // Smooth weighted round-robin order over `endpoints` (indices), computed once at compile
-  // time; each worker walks it with its own cursor.
+  // Smooth weighted round-robin order over `endpoints` (indices) by weight, every endpoint
+  // included whatever its health: computed once at compile time; each worker walks it with its
+  // own cursor and skips the hosts its health view marks unusable.
   std::vector<uint32_t> schedule;
+  LbPolicy lb_policy = LbPolicy::RoundRobin;
+  uint32_t least_request_choice_count = 2;
+  // Peak EWMA: the decay time of the latency average.
+  Duration ewma_decay{10000};
+  double healthy_panic_threshold = 50.0;  // percent; 0 disables panic routing
+  std::vector<HealthCheckConfig> health_checks;  // Trellis runs the first; more are rejected
+  std::optional<OutlierDetectionConfig> outlier_detection;
+  CircuitBreakerConfig circuit_breakers;
   ClusterStats* stats = nullptr;  // owned by the StatsStore, outlives every snapshot
+  ClusterResources* resources = nullptr;  // likewise
 };
 
 struct StringMatch {
@@ -73,11 +151,46 @@ struct WeightedTarget {
   uint32_t weight = 1;
 };
 
+// Envoy's route retry_policy.
+struct RetryPolicy {
+  // retry_on conditions, as bits.
+  enum On : uint32_t {
+    k5xx = 1u << 0,                   // "5xx": any 5xx, a reset, a connect failure
+    kGatewayError = 1u << 1,          // "gateway-error": 502, 503, 504
+    kReset = 1u << 2,                 // "reset": no response (disconnect, reset, read timeout)
+    kConnectFailure = 1u << 3,        // "connect-failure"
+    kRefusedStream = 1u << 4,         // "refused-stream" (HTTP/2 REFUSED_STREAM; 503 with no body read over HTTP/1)
+    kRetriableStatusCodes = 1u << 5,  // "retriable-status-codes"
+    kRetriable4xx = 1u << 6,          // "retriable-4xx": 409
+    kGrpcUnavailable = 1u << 7,       // "unavailable" (grpc-status 14; accepted, matches once gRPC exists)
+    kGrpcCancelled = 1u << 8,         // "cancelled"
+    kGrpcDeadlineExceeded = 1u << 9,  // "deadline-exceeded"
+    kGrpcResourceExhausted = 1u << 10,  // "resource-exhausted"
+    kGrpcInternal = 1u << 11,          // "internal"
+  };
+  uint32_t retry_on = 0;
+  uint32_t num_retries = 1;
+  Duration per_try_timeout{0};  // 0: each try may take what is left of the route timeout
+  std::vector<uint16_t> retriable_status_codes;
+  // retry_host_predicate envoy.retry_host_predicates.previous_hosts
+  bool avoid_previous_hosts = false;
+  uint32_t host_selection_retry_max_attempts = 1;
+  // retry_back_off (Envoy: base 25 ms, max 10 x base); the delay before retry n is drawn from
+  // [0, min(max, base * 2^n)).
+  Duration back_off_base{25};
+  Duration back_off_max{250};
+};
+
 struct ForwardAction {
   std::vector<WeightedTarget> targets;
   uint32_t total_weight = 0;
-  Duration timeout{15000};  // 0 disables
+  Duration timeout{15000};  // 0 disables; covers every try
+  Duration idle_timeout{0};  // route idle_timeout; 0: the listener's stream idle timeout
   std::optional<std::string> prefix_rewrite;
+  std::optional<RetryPolicy> retry_policy;  // the route's, or else its virtual host's
+  // per_request_buffer_limit_bytes (route, else virtual host): the most request body kept for
+  // replaying on a retry. A longer body is streamed and its request is not retried.
+  uint32_t retry_buffer_limit = 64 * 1024;
 };
 
 struct DirectResponse {

@@ -36,7 +36,7 @@ void collectBlock(const Block& block, const std::string& family, std::vector<Sta
   bool init = true;
   for (const auto& shard : block.shards()) {
     size_t i = first;
-    shard.visit([&](const char* stat, int64_t v, bool gauge) {
+    shard.visit([&](const std::string& stat, int64_t v, bool gauge) {
       if (init) {
         out.push_back(StatValue{family + "." + block.name() + "." + stat, family, block.name(), stat, v, gauge});
       } else {
@@ -52,6 +52,18 @@ void collectBlock(const Block& block, const std::string& family, std::vector<Sta
 HttpStats* StatsStore::http(const std::string& p) { return findOrCreate(http_, p, shards_); }
 ListenerStats* StatsStore::listener(const std::string& n) { return findOrCreate(listeners_, n, shards_); }
 ClusterStats* StatsStore::cluster(const std::string& n) { return findOrCreate(clusters_, n, shards_); }
+
+ClusterResources* StatsStore::resources(const std::string& cluster) {
+  auto& slot = resources_[cluster];
+  if (!slot) slot = std::make_unique<ClusterResources>();
+  return slot.get();
+}
+
+HostCounters* StatsStore::host(const std::string& cluster, const std::string& address) {
+  auto& slot = hosts_[{cluster, address}];
+  if (!slot) slot = std::make_unique<HostCounters>();
+  return slot.get();
+}
 
 Counter& StatsStore::serverCounter(const std::string& name) {
   auto& slot = server_counters_[name];

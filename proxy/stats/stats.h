@@ -32,7 +32,10 @@ namespace trellis::proxy {
   FLAG(UPE) /* upstream protocol error */                                               \
   FLAG(DC) /* downstream connection terminated */                                       \
   FLAG(DPE) /* downstream protocol error */                                             \
-  FLAG(DI) /* direct response */
+  FLAG(UO) /* upstream overflow: a circuit breaker is open */                           \
+  FLAG(URX) /* upstream retry limit exceeded */                                         \
+  FLAG(UMSDR) /* upstream request reached its max stream duration */                    \
+  FLAG(DI) /* delay injected (never set: Trellis injects no faults yet) */
 
 enum class ResponseFlag : uint8_t {
 #define TRELLIS_FLAG_ENUM(f) f,
@@ -83,7 +86,43 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(upstream_rq_timeout)            \
   COUNTER(upstream_rq_rx_reset)           \
   COUNTER(upstream_cx_protocol_error)     \
-  COUNTER(upstream_rq_no_healthy)
+  COUNTER(upstream_rq_no_healthy)         \
+  COUNTER(upstream_rq_per_try_timeout)    \
+  COUNTER(upstream_rq_retry)              \
+  COUNTER(upstream_rq_retry_success)      \
+  COUNTER(upstream_rq_retry_overflow)     \
+  COUNTER(upstream_rq_retry_limit_exceeded) \
+  COUNTER(upstream_rq_retry_backoff_exponential) \
+  COUNTER(upstream_rq_pending_total)      \
+  GAUGE(upstream_rq_pending_active)       \
+  COUNTER(upstream_rq_pending_overflow)   \
+  COUNTER(upstream_cx_overflow)           \
+  COUNTER(upstream_rq_body_not_replayable) \
+  COUNTER(lb_healthy_panic)               \
+  GAUGE(membership_healthy)               \
+  GAUGE(membership_total)
+
+// cluster.X.health_check.* (written by the health checker on the main thread's shard).
+#define ALL_HEALTH_CHECK_STATS(COUNTER, GAUGE) \
+  COUNTER(attempt)                             \
+  COUNTER(success)                             \
+  COUNTER(failure)                             \
+  COUNTER(network_failure)                     \
+  COUNTER(passive_failure)                     \
+  COUNTER(verify_cluster)                      \
+  GAUGE(healthy)
+
+// cluster.X.outlier_detection.* (detections counted where they happen; ejections by the
+// detector on the main thread's shard).
+#define ALL_OUTLIER_DETECTION_STATS(COUNTER, GAUGE)    \
+  COUNTER(ejections_enforced_total)                    \
+  GAUGE(ejections_active)                              \
+  COUNTER(ejections_overflow)                          \
+  COUNTER(ejections_enforced_consecutive_5xx)          \
+  COUNTER(ejections_detected_consecutive_5xx)          \
+  COUNTER(ejections_enforced_consecutive_gateway_failure) \
+  COUNTER(ejections_detected_consecutive_gateway_failure) \
+  COUNTER(ejections_total)
 
 using Counter = std::atomic<uint64_t>;
 using Gauge = std::atomic<int64_t>;
@@ -99,6 +138,10 @@ inline void add(Gauge& g, int64_t d) {
 #define TRELLIS_DECLARE_GAUGE(n) Gauge n{0};
 #define TRELLIS_VISIT_COUNTER(n) fn(#n, static_cast<int64_t>(n.load(std::memory_order_relaxed)), false);
 #define TRELLIS_VISIT_GAUGE(n) fn(#n, n.load(std::memory_order_relaxed), true);
+// For a section of a block: its stats are named "<section>.<stat>".
+#define TRELLIS_VISIT_SECTION_COUNTER(n) \
+  fn(kSection + #n, static_cast<int64_t>(n.load(std::memory_order_relaxed)), false);
+#define TRELLIS_VISIT_SECTION_GAUGE(n) fn(kSection + #n, n.load(std::memory_order_relaxed), true);
 
 struct alignas(64) HttpStatsShard {
   ALL_HTTP_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
@@ -117,11 +160,33 @@ struct alignas(64) ListenerStatsShard {
   }
 };
 
+struct HealthCheckStats {
+  ALL_HEALTH_CHECK_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  template <class Fn>
+  void visit(Fn&& fn) const {
+    const std::string kSection = "health_check.";
+    ALL_HEALTH_CHECK_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE)
+  }
+};
+
+struct OutlierDetectionStats {
+  ALL_OUTLIER_DETECTION_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  template <class Fn>
+  void visit(Fn&& fn) const {
+    const std::string kSection = "outlier_detection.";
+    ALL_OUTLIER_DETECTION_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE)
+  }
+};
+
 struct alignas(64) ClusterStatsShard {
   ALL_CLUSTER_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  HealthCheckStats health_check;
+  OutlierDetectionStats outlier_detection;
   template <class Fn>
   void visit(Fn&& fn) const {
     ALL_CLUSTER_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE)
+    health_check.visit(fn);
+    outlier_detection.visit(fn);
   }
 };
 
@@ -152,6 +217,30 @@ struct StatValue {
   bool gauge = false;
 };
 
+// Cluster-wide resource counts for the circuit breakers. Envoy's limits hold for the cluster as
+// a whole, so unlike the stats shards these are shared by every worker: one atomic per cache
+// line, changed with fetch_add when a request, pending request, connection or retry starts
+// and ends.
+struct ClusterResources {
+  alignas(64) std::atomic<int64_t> requests{0};
+  alignas(64) std::atomic<int64_t> pending_requests{0};
+  alignas(64) std::atomic<int64_t> connections{0};
+  alignas(64) std::atomic<int64_t> retries{0};
+};
+
+// One upstream host of one cluster, shared by every worker: what /clusters shows per host and
+// the consecutive-failure counts outlier detection needs across workers (a success resets
+// them). Kept by the StatsStore per cluster and address, so a snapshot swap keeps them.
+struct alignas(64) HostCounters {
+  std::atomic<int64_t> cx_active{0};
+  std::atomic<int64_t> rq_active{0};
+  std::atomic<uint64_t> rq_total{0};
+  std::atomic<uint64_t> rq_error{0};
+  std::atomic<uint64_t> rq_success{0};
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway_failure{0};
+};
+
 class StatsStore {
  public:
   // `shards` is the number of threads that may write: the workers plus the main thread.
@@ -161,7 +250,12 @@ class StatsStore {
   HttpStats* http(const std::string& stat_prefix);
   ListenerStats* listener(const std::string& name);
   ClusterStats* cluster(const std::string& name);
+  ClusterResources* resources(const std::string& cluster);
+  // `address` as "ip:port" (IPv6 in brackets).
+  HostCounters* host(const std::string& cluster, const std::string& address);
   size_t shardCount() const { return shards_; }
+  // The shard the main thread writes (the workers own 0..shards-2).
+  size_t mainShard() const { return shards_ - 1; }
 
   // Process-wide values owned by the main thread (xDS state, server state).
   Counter& serverCounter(const std::string& name);
@@ -175,6 +269,8 @@ class StatsStore {
   std::map<std::string, std::unique_ptr<HttpStats>> http_;
   std::map<std::string, std::unique_ptr<ListenerStats>> listeners_;
   std::map<std::string, std::unique_ptr<ClusterStats>> clusters_;
+  std::map<std::string, std::unique_ptr<ClusterResources>> resources_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<HostCounters>> hosts_;
   std::map<std::string, std::unique_ptr<Counter>> server_counters_;
   std::map<std::string, std::unique_ptr<Gauge>> server_gauges_;
 };

@@ -10,8 +10,10 @@
 #include "envoy/extensions/filters/listener/original_dst/v3/original_dst.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "envoy/service/discovery/v3/ads.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
+#include "trellis/extensions/load_balancing_policies/peak_ewma/v1/peak_ewma.pb.h"
 
 namespace trellis::xds::api {
 
@@ -37,6 +39,8 @@ const std::vector<const google::protobuf::Descriptor*>& extensionTypes() {
       envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy::descriptor(),
       envoy::extensions::filters::http::router::v3::Router::descriptor(),
       envoy::extensions::filters::listener::original_dst::v3::OriginalDst::descriptor(),
+      envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate::descriptor(),
+      trellis::extensions::load_balancing_policies::peak_ewma::v1::PeakEwma::descriptor(),
   };
   return *types;
 }
