@@ -20,6 +20,21 @@ struct FieldNumber {
 
 // Each number is Envoy's (envoyproxy/envoy api/envoy/...).
 constexpr FieldNumber kFields[] = {
+    {"envoy.config.route.v3.RetryPolicy", "retry_host_predicate", 5},
+    {"envoy.config.route.v3.RetryPolicy", "host_selection_retry_max_attempts", 6},
+    {"envoy.config.route.v3.RetryPolicy.RetryHostPredicate", "typed_config", 3},
+    {"envoy.config.route.v3.VirtualHost", "per_request_buffer_limit_bytes", 18},
+    {"envoy.config.route.v3.Route", "per_request_buffer_limit_bytes", 16},
+    {"envoy.config.cluster.v3.CircuitBreakers.Thresholds", "retry_budget", 8},
+    {"envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget", "min_retry_concurrency", 2},
+    {"envoy.config.core.v3.HealthCheck", "reuse_connection", 7},
+    {"envoy.config.core.v3.HealthCheck", "interval_jitter_percent", 18},
+    {"envoy.config.core.v3.HealthCheck.HttpHealthCheck", "request_headers_to_remove", 8},
+    {"envoy.config.cluster.v3.OutlierDetection", "max_ejection_time", 21},
+    {"envoy.config.cluster.v3.Cluster", "least_request_lb_config", 37},
+    {"envoy.config.cluster.v3.Cluster", "load_balancing_policy", 41},
+    {"envoy.config.cluster.v3.LoadBalancingPolicy.Policy", "typed_extension_config", 4},
+    {"envoy.config.core.v3.TypedExtensionConfig", "typed_config", 2},
     {"envoy.config.core.v3.SocketAddress", "protocol", 1},
     {"envoy.config.core.v3.SocketAddress", "address", 2},
     {"envoy.config.core.v3.SocketAddress", "port_value", 3},
@@ -148,6 +163,7 @@ constexpr EnumNumber kEnumValues[] = {
     {"envoy.config.core.v3.ApiConfigSource.ApiType", "AGGREGATED_DELTA_GRPC", 6},
     {"envoy.config.core.v3.HealthStatus", "DEGRADED", 5},
     {"envoy.config.core.v3.TrafficDirection", "OUTBOUND", 2},
+    {"envoy.config.core.v3.HealthStatus", "DEGRADED", 5},
     {"envoy.config.core.v3.HeaderValueOption.HeaderAppendAction", "OVERWRITE_IF_EXISTS", 3},
     {"envoy.config.cluster.v3.Cluster.LbPolicy", "MAGLEV", 5},
     {"envoy.config.cluster.v3.Cluster.LbPolicy", "LOAD_BALANCING_POLICY_CONFIG", 7},
@@ -197,7 +213,7 @@ TEST_F(FieldNumbersTest, LbPolicyKeepsFourUnused) {
 TEST_F(FieldNumbersTest, KnownTypesHaveTypeUrls) {
   ASSERT_EQ(resourceTypes().size(), 4u);
   EXPECT_EQ(typeUrl(*resourceTypes()[0]), "type.googleapis.com/envoy.config.listener.v3.Listener");
-  ASSERT_EQ(extensionTypes().size(), 4u);
+  ASSERT_EQ(extensionTypes().size(), 6u);
   EXPECT_EQ(typeUrl(*extensionTypes()[2]),
             "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
 }
