@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "proxy/net/buffer.h"
+#include "proxy/io/buffer.h"
 
 namespace trellis::proxy::http {
 

@@ -6,18 +6,44 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "proxy/net/downstream_session.h"
-
 namespace trellis::proxy {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Worker::Worker(uint32_t id)
+namespace {
+
+// Health from the snapshot alone: EDS health, and hosts of clusters with health checks pending
+// until their first check passes. Used until (or when) no health view comes with a snapshot.
+std::shared_ptr<const HealthView> snapshotHealth(const Snapshot& snapshot) {
+  auto view = std::make_shared<HealthView>();
+  view->snapshot = &snapshot;
+  view->clusters.resize(snapshot.clusters.size());
+  for (const auto& c : snapshot.clusters) {
+    auto& ch = view->clusters[c->index];
+    ch.flags.resize(c->endpoints.size(), 0);
+    for (size_t i = 0; i < c->endpoints.size(); ++i) {
+      uint8_t f = 0;
+      if (!edsRoutable(c->endpoints[i].eds_health)) f |= kFailedEdsHealth;
+      if (!c->health_checks.empty()) f |= kFailedActiveHc | kPendingActiveHc;
+      ch.flags[i] = f;
+      if (f == 0) ++ch.healthy;
+    }
+    ch.panic = c->healthy_panic_threshold > 0 && !c->endpoints.empty() &&
+               100.0 * ch.healthy < c->healthy_panic_threshold * static_cast<double>(c->endpoints.size());
+  }
+  return view;
+}
+
+}  // namespace
+
+Worker::Worker(uint32_t id, SessionFactory factory)
     : id_(id),
       ctx_(1),
       pools_(ctx_.get_executor()),
-      random_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * (id + 1)) {}
+      random_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * (id + 1)) {
+  factory_ = factory;
+}
 
 Worker::~Worker() { stopAndJoin(); }
 
@@ -42,12 +68,37 @@ void Worker::stopAndJoin() {
   ctx_.run();
 }
 
-void Worker::setSnapshot(std::shared_ptr<const Snapshot> snapshot) {
-  asio::post(ctx_, [this, snapshot = std::move(snapshot)]() mutable {
+void Worker::setSnapshot(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<const HealthView> health) {
+  asio::post(ctx_, [this, snapshot = std::move(snapshot), health = std::move(health)]() mutable {
     snapshot_ = std::move(snapshot);
-    rr_cursor_.assign(snapshot_->clusters.size(), 0);
+    balancers_.clear();
+    balancers_.reserve(snapshot_->clusters.size());
+    for (const auto& c : snapshot_->clusters) balancers_.emplace_back(*c);
+    installHealth(std::move(health));
   });
 }
+
+void Worker::setHealth(std::shared_ptr<const HealthView> health) {
+  asio::post(ctx_, [this, health = std::move(health)]() mutable {
+    if (snapshot_ && health && health->snapshot == snapshot_.get()) installHealth(std::move(health));
+  });
+}
+
+void Worker::installHealth(std::shared_ptr<const HealthView> health) {
+  if (!health || health->snapshot != snapshot_.get() || health->clusters.size() != snapshot_->clusters.size()) {
+    health = snapshotHealth(*snapshot_);
+  }
+  health_ = std::move(health);
+}
+
+LoadBalancer* Worker::balancer(const Cluster& cluster) {
+  if (!snapshot_ || cluster.index >= balancers_.size() || snapshot_->clusters[cluster.index].get() != &cluster) {
+    return nullptr;
+  }
+  return &balancers_[cluster.index];
+}
+
+const ClusterHealth& Worker::health(const Cluster& cluster) const { return health_->clusters[cluster.index]; }
 
 void Worker::addListener(std::shared_ptr<const Listener> listener, tcp::acceptor acceptor) {
   auto al = std::make_unique<ActiveListener>();
@@ -71,7 +122,7 @@ void Worker::removeListener(std::shared_ptr<const Listener> listener) {
       listeners_.erase(it);
       break;
     }
-    std::vector<DownstreamSession*> sessions(sessions_.begin(), sessions_.end());
+    std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
     for (auto* s : sessions) {
       if (s->listener() == listener.get()) s->onDrain();
     }
@@ -86,25 +137,15 @@ void Worker::accept(ActiveListener& al) {
       spdlog::warn("listener {}: accept failed: {}", al.listener->name, ec.message());
     } else if (!draining_) {
       active_connections_.fetch_add(1, std::memory_order_relaxed);
-      auto session = std::make_shared<DownstreamSession>(*this, al.listener, std::move(socket));
-      session->start();
+      factory_(*this, al.listener, std::move(socket));
     }
     if (!draining_) accept(al);
   });
 }
 
-uint32_t Worker::nextEndpoint(const Cluster& cluster) {
-  if (cluster.index >= rr_cursor_.size()) rr_cursor_.resize(cluster.index + 1, 0);
-  uint32_t& cursor = rr_cursor_[cluster.index];
-  if (cursor >= cluster.schedule.size()) cursor = 0;
-  return cursor++;
-}
+std::list<Session*>::iterator Worker::registerSession(Session* s) { return sessions_.insert(sessions_.end(), s); }
 
-std::list<DownstreamSession*>::iterator Worker::registerSession(DownstreamSession* s) {
-  return sessions_.insert(sessions_.end(), s);
-}
-
-void Worker::unregisterSession(std::list<DownstreamSession*>::iterator it) {
+void Worker::unregisterSession(std::list<Session*>::iterator it) {
   sessions_.erase(it);
   active_connections_.fetch_sub(1, std::memory_order_relaxed);
   if (draining_) checkDrained();
@@ -120,7 +161,7 @@ void Worker::drain(std::function<void()> on_drained) {
     }
     pools_.closeAll();
     // Copy: closing a session may unregister it while we iterate.
-    std::vector<DownstreamSession*> sessions(sessions_.begin(), sessions_.end());
+    std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
     for (auto* s : sessions) s->onDrain();
     checkDrained();
   });
@@ -139,7 +180,7 @@ void Worker::closeAll() {
     boost::system::error_code ignored;
     al->acceptor->close(ignored);
   }
-  std::vector<DownstreamSession*> sessions(sessions_.begin(), sessions_.end());
+  std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
   for (auto* s : sessions) s->forceClose();
   pools_.closeAll();
 }

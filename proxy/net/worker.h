@@ -1,9 +1,11 @@
 // A worker: one thread, one io_context, and everything its connections touch.
 //
 // A worker owns its listening sockets (SO_REUSEPORT, one per listener), the downstream
-// sessions accepted on them for their whole life, its upstream pools, its read-buffer pool and
-// its random source. Other threads talk to it only by posting to its io_context: a new
-// snapshot, a listener to start or stop, drain. Nothing here is shared, so nothing is locked.
+// sessions accepted on them for their whole life, its upstream pools, its load balancers
+// (one per cluster of the current snapshot), its read-buffer pool and its random source.
+// Other threads talk to it only by posting to its io_context: a new snapshot with its health
+// view, a new health view, a listener to start or stop, drain. Nothing here is shared, so
+// nothing is locked.
 #pragma once
 
 #include <atomic>
@@ -17,18 +19,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "proxy/net/buffer.h"
+#include "proxy/io/buffer.h"
+#include "proxy/net/session.h"
 #include "proxy/router/fast_random.h"
 #include "proxy/snapshot/snapshot.h"
-#include "proxy/upstream/upstream_connection.h"
+#include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/health_view.h"
+#include "proxy/upstream/load_balancer.h"
 
 namespace trellis::proxy {
 
-class DownstreamSession;
-
 class Worker {
  public:
-  explicit Worker(uint32_t id);
+  Worker(uint32_t id, SessionFactory factory);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -41,7 +44,11 @@ class Worker {
   void stopAndJoin();
 
   // Cross-thread entry points: each posts to the worker's thread.
-  void setSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  // `health` was built for `snapshot` (null: every host counts by its EDS health alone).
+  void setSnapshot(std::shared_ptr<const Snapshot> snapshot, std::shared_ptr<const HealthView> health);
+  // A new view for the current snapshot; a view built for an older snapshot is ignored (the
+  // newer snapshot brought its own).
+  void setHealth(std::shared_ptr<const HealthView> health);
   // `acceptor` must have been created on this worker's context and be listening.
   void addListener(std::shared_ptr<const Listener> listener, boost::asio::ip::tcp::acceptor acceptor);
   // Stops accepting on `listener` (a listener removed or replaced by a config update) and
@@ -62,12 +69,15 @@ class Worker {
   UpstreamPools& pools() { return pools_; }
   FastRandom& random() { return random_; }
   bool draining() const { return draining_; }
-  // Next endpoint index of `cluster` in its round-robin schedule.
-  uint32_t nextEndpoint(const Cluster& cluster);
+  // The balancer and health of a cluster of the current snapshot. A request that still runs on
+  // an older snapshot (its cluster index beyond the current one, or another cluster there)
+  // gets nullptr and picks with a balancer of its own (see RequestFlow).
+  LoadBalancer* balancer(const Cluster& cluster);
+  const ClusterHealth& health(const Cluster& cluster) const;
 
   // Session bookkeeping (worker thread).
-  std::list<DownstreamSession*>::iterator registerSession(DownstreamSession* s);
-  void unregisterSession(std::list<DownstreamSession*>::iterator it);
+  std::list<Session*>::iterator registerSession(Session* s);
+  void unregisterSession(std::list<Session*>::iterator it);
 
  private:
   struct ActiveListener {
@@ -80,14 +90,18 @@ class Worker {
   uint32_t id_;
   boost::asio::io_context ctx_;
   std::thread thread_;
+  void installHealth(std::shared_ptr<const HealthView> health);
+
+  SessionFactory factory_;
   std::shared_ptr<const Snapshot> snapshot_;
+  std::shared_ptr<const HealthView> health_;
+  std::vector<LoadBalancer> balancers_;  // by Cluster::index of snapshot_
   std::vector<std::unique_ptr<ActiveListener>> listeners_;
   std::vector<std::unique_ptr<ActiveListener>> retired_listeners_;
   BufferPool buffers_;
   UpstreamPools pools_;
   FastRandom random_;
-  std::vector<uint32_t> rr_cursor_;
-  std::list<DownstreamSession*> sessions_;
+  std::list<Session*> sessions_;
   bool draining_ = false;
   std::function<void()> on_drained_;
   std::atomic<int64_t> active_connections_{0};

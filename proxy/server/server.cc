@@ -150,7 +150,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::boot
 
 absl::Status Server::start() {
   started_at_ = std::chrono::steady_clock::now();
-  for (uint32_t i = 0; i < options_.concurrency; ++i) workers_.push_back(std::make_unique<Worker>(i));
+  for (uint32_t i = 0; i < options_.concurrency; ++i) workers_.push_back(std::make_unique<Worker>(i, &RequestFlow::create));
   for (auto& w : workers_) w->start();
   if (auto st = applySnapshot(snapshot_); !st.ok()) return st;
 
@@ -247,7 +247,7 @@ absl::Status Server::applySnapshot(std::shared_ptr<const Snapshot> snapshot) {
   // 2. Publish: the snapshot first (requests use it from now on), then the new sockets, then
   // close and drain what was replaced or removed.
   snapshot_ = snapshot;
-  for (auto& w : workers_) w->setSnapshot(snapshot);
+  for (auto& w : workers_) w->setSnapshot(snapshot, nullptr);
   std::map<std::string, ActiveListener> next;
   for (auto& p : pending) {
     for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->addListener(p.listener, std::move(p.acceptors[i]));

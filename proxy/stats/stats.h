@@ -97,7 +97,7 @@ std::string_view responseFlagName(ResponseFlag f);
   GAUGE(upstream_rq_pending_active)       \
   COUNTER(upstream_rq_pending_overflow)   \
   COUNTER(upstream_cx_overflow)           \
-  COUNTER(upstream_rq_body_not_replayable) \
+  COUNTER(retry_or_shadow_abandoned)     \
   COUNTER(lb_healthy_panic)               \
   GAUGE(membership_healthy)               \
   GAUGE(membership_total)

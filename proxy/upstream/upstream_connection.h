@@ -1,26 +1,16 @@
-// A keep-alive connection to one upstream endpoint, and the per-worker pools that keep them.
-//
-// Pools are per worker and per endpoint address: a worker never shares a connection with
-// another thread, so taking and returning one needs no lock. An idle pooled connection holds
-// no read buffer. A connection idle for longer than a second waits for readability: if the
-// upstream closes it (or sends anything unexpected), the wait completes and the connection
-// is dropped from the pool, so a request is rarely handed a connection the upstream already
-// closed. A connection that is reused at once (the common case under load) is not watched:
-// arming the wait costs an epoll_ctl per request, and a close within the first second of
-// idleness is left to the session's resend of an idempotent request on a fresh connection.
+// One connection to an upstream host: its socket, its read buffer and the bookkeeping the
+// pool keeps while it is idle. Protocol-neutral: the HTTP/1 framing of what travels over it
+// lives in the request using it (proxy/upstream/upstream_request.h), so a TLS or HTTP/2
+// connection can sit in a pool of the same shape.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
-#include "absl/container/flat_hash_map.h"
-#include "proxy/http/parser.h"
-#include "proxy/net/buffer.h"
+#include "proxy/io/buffer.h"
 #include "proxy/stats/stats.h"
 
 namespace trellis::proxy {
@@ -29,64 +19,32 @@ class UpstreamPools;
 
 class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnection> {
  public:
-  UpstreamConnection(boost::asio::any_io_executor ex, BufferPool& buffers, ClusterStats* stats, size_t shard);
+  // `host` and `resources` (may be null) count this connection while it exists.
+  UpstreamConnection(boost::asio::any_io_executor ex, BufferPool& buffers, ClusterStats* stats, size_t shard,
+                     HostCounters* host, ClusterResources* resources);
   ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
   Buffer& buffer() { return buffer_; }
-  http::Parser& parser() { return parser_; }
   const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }
   void setEndpoint(const boost::asio::ip::tcp::endpoint& ep) { endpoint_ = ep; }
-  uint64_t requestsServed() const { return requests_; }
-  void countRequest() { ++requests_; }
+  ClusterStatsShard* stats() { return stats_ ? &stats_->shard(shard_) : nullptr; }
 
  private:
   friend class UpstreamPools;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::ip::tcp::endpoint endpoint_;
   Buffer buffer_;
-  http::Parser parser_;
   ClusterStats* stats_;
   size_t shard_;
-  uint64_t requests_ = 0;
+  HostCounters* host_;
+  ClusterResources* resources_;
   bool idle_ = false;
   bool watched_ = false;
   uint64_t idle_generation_ = 0;
   std::chrono::steady_clock::time_point idle_since_;
-};
-
-struct EndpointHash {
-  size_t operator()(const boost::asio::ip::tcp::endpoint& ep) const;
-};
-
-class UpstreamPools {
- public:
-  static constexpr std::chrono::milliseconds kWatchAfter{1000};
-
-  explicit UpstreamPools(boost::asio::any_io_executor ex, size_t max_idle_per_endpoint = 1024)
-      : max_idle_(max_idle_per_endpoint), sweep_timer_(ex) {}
-
-  // An idle connection to `ep`, most recently used first, or nullptr.
-  std::shared_ptr<UpstreamConnection> take(const boost::asio::ip::tcp::endpoint& ep);
-  // Returns a healthy connection whose last response was complete and fully read.
-  void give(std::shared_ptr<UpstreamConnection> conn);
-  // Closes every idle connection (drain, shutdown) and stops the sweep.
-  void closeAll();
-  size_t idleCount() const;
-
- private:
-  void watch(const std::shared_ptr<UpstreamConnection>& conn);
-  void remove(UpstreamConnection* conn);
-  // Once a second while anything is idle: watch the connections idle for kWatchAfter.
-  void scheduleSweep();
-  void sweep();
-
-  size_t max_idle_;
-  boost::asio::steady_timer sweep_timer_;
-  bool sweep_scheduled_ = false;
-  bool closed_ = false;
-  absl::flat_hash_map<boost::asio::ip::tcp::endpoint, std::vector<std::shared_ptr<UpstreamConnection>>, EndpointHash>
-      idle_;
 };
 
 }  // namespace trellis::proxy

@@ -51,16 +51,13 @@ class Buffer {
   Buffer& operator=(const Buffer&) = delete;
   ~Buffer() { release(); }
 
+  BufferPool& pool() { return *pool_; }
   bool allocated() const { return data_ != nullptr; }
   void ensureAllocated() {
     if (!data_) {
       data_ = pool_->take();
       capacity_ = BufferPool::kBlockSize;
     }
-  }
-  // Gives the block back if it holds no unread bytes.
-  void releaseIfEmpty() {
-    if (begin_ == end_) release();
   }
   void release() {
     if (data_) {

@@ -1,0 +1,823 @@
+// The request flow: check, route, forward (tries, retries), relay, log.
+#include "proxy/request/request_flow.h"
+
+#include <algorithm>
+#include <array>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "proxy/http/head_writer.h"
+#include "proxy/net/worker.h"
+#include "proxy/router/router.h"
+#include "proxy/upstream/load_balancer.h"
+
+namespace trellis::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using Wait = Deadline::Wait;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// How many blocks a worker may lend to hot keep-alive connections (see Http1ServerConnection).
+constexpr size_t kHotBlocksPerWorker = 128;
+
+http::ConnectionOptions connectionOptions(const HttpOptions& http) {
+  return http::ConnectionOptions{http.idle_timeout, http.request_headers_timeout, http.max_request_headers_bytes,
+                                 http.max_headers_count};
+}
+
+bool isIdempotent(std::string_view m) {
+  // RFC 9110 §9.2.2: a request the upstream may have applied is sent twice only if that is safe.
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
+}
+
+// Counts a gauge up for as long as it lives.
+struct GaugeHold {
+  Gauge& g;
+  explicit GaugeHold(Gauge& gauge) : g(gauge) { add(g, 1); }
+  ~GaugeHold() { add(g, -1); }
+};
+
+struct AtomicHold {
+  std::atomic<int64_t>* a;
+  explicit AtomicHold(std::atomic<int64_t>* atomic) : a(atomic) {
+    if (a) a->fetch_add(1, std::memory_order_relaxed);
+  }
+  AtomicHold(const AtomicHold&) = delete;
+  ~AtomicHold() {
+    if (a) a->fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace
+
+void RequestFlow::create(Worker& worker, std::shared_ptr<const Listener> listener, tcp::socket socket) {
+  std::make_shared<RequestFlow>(worker, std::move(listener), std::move(socket))->start();
+}
+
+RequestFlow::RequestFlow(Worker& worker, std::shared_ptr<const Listener> listener, tcp::socket socket)
+    : worker_(worker),
+      listener_(std::move(listener)),
+      options_(connectionOptions(listener_->http)),
+      conn_(std::move(socket), worker.buffers(), options_),
+      deadline_(conn_.socket().get_executor(), conn_.socket()),
+      request_head_(worker.buffers()),
+      back_off_(conn_.socket().get_executor()) {
+  error_code ec;
+  auto remote = conn_.socket().remote_endpoint(ec);
+  if (!ec) {
+    peer_ = remote.address().to_string();
+    peer_internal_ = http::isInternalAddress(remote.address());
+  }
+  conn_.socket().set_option(tcp::no_delay(true), ec);
+  registration_ = worker_.registerSession(this);
+  auto& ls = listener_->listener_stats->shard(worker_.id());
+  inc(ls.downstream_cx_total);
+  add(ls.downstream_cx_active, 1);
+}
+
+RequestFlow::~RequestFlow() {
+  auto& ls = listener_->listener_stats->shard(worker_.id());
+  add(ls.downstream_cx_active, -1);
+  inc(ls.downstream_cx_destroy);
+  worker_.unregisterSession(registration_);
+}
+
+void RequestFlow::start() { asio::co_spawn(conn_.socket().get_executor(), run(), asio::detached); }
+
+bool RequestFlow::draining() const { return drain_ || worker_.draining(); }
+
+void RequestFlow::onDrain() {
+  drain_ = true;
+  if (conn_.idle()) {
+    inc(listener_->http_stats->shard(worker_.id()).downstream_cx_drain_close);
+    closeSockets();
+  }
+}
+
+void RequestFlow::forceClose() { closeSockets(); }
+
+void RequestFlow::closeSockets() {
+  closed_ = true;
+  deadline_.close();
+  back_off_.cancel();
+  conn_.close();
+  upstream_.abandon();
+}
+
+// ---- the connection loop ------------------------------------------------------------------
+
+asio::awaitable<void> RequestFlow::run() {
+  auto self = shared_from_this();
+  auto& hs = listener_->http_stats->shard(worker_.id());
+  while (!closed_) {
+    auto result = co_await conn_.readHead(deadline_, draining(), kHotBlocksPerWorker);
+    using R = http::Http1ServerConnection::HeadResult;
+    if (result == R::Ready) {
+      if (!co_await serve()) break;
+      continue;
+    }
+    ctx_ = Context{};
+    switch (result) {
+      case R::Ready:
+      case R::Closed:
+        break;
+      case R::IdleTimeout:
+        inc(hs.downstream_cx_idle_timeout);
+        break;
+      case R::Truncated:
+        inc(hs.downstream_cx_protocol_error);
+        break;
+      case R::Malformed:
+        co_await fail(proxyError(ErrorKind::DownstreamProtocol, conn_.parser().errorReason()));
+        break;
+      case R::TooLarge:
+        co_await fail(proxyError(ErrorKind::HeadersTooLarge));
+        break;
+      case R::Timeout:
+        co_await fail(proxyError(ErrorKind::HeadersTimeout));
+        break;
+    }
+    log();
+    break;
+  }
+  upstream_.abandon();
+  if (!closed_) {
+    error_code ec;
+    conn_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn_.socket().close(ec);
+  }
+  closed_ = true;
+  deadline_.close();
+  conn_.releaseBuffers();
+  request_head_.release();
+}
+
+asio::awaitable<bool> RequestFlow::serve() {
+  auto& hs = listener_->http_stats->shard(worker_.id());
+  inc(hs.downstream_rq_total);
+  inc(hs.downstream_rq_http1_total);
+  GaugeHold active(hs.downstream_rq_active);
+  // The head's bytes leave the buffer now, so that however this request ends (a local reply
+  // that keeps the connection open included) the next head is parsed from the bytes after it.
+  conn_.consumeHead();
+  const auto& head = conn_.head();
+  ctx_ = Context{};
+  ctx_.is_head = head.method == "HEAD";
+  ctx_.keep_alive = head.keep_alive;
+  ctx_.http10 = head.isHttp10();
+  ctx_.has_body = head.chunked || head.content_length > 0;
+  ctx_.body_done = !ctx_.has_body;
+  ctx_.replayable = ctx_.body_done;
+  ctx_.idempotent = isIdempotent(head.method);
+
+  bool keep = false;
+  if (auto e = check()) {
+    keep = co_await fail(*e);
+  } else if (auto r = route()) {
+    keep = co_await fail(*r);
+  } else if (ctx_.route->direct) {
+    inc(hs.rq_direct_response);
+    // Any reply sent before the body was read must close: the unread body would be taken for
+    // the next request.
+    keep = co_await reply(ctx_.route->direct->status, ctx_.route->direct->body, !ctx_.body_done);
+  } else {
+    keep = co_await forward();
+  }
+  // A body kept for replay leaves the buffer with its request.
+  if (ctx_.kept_body > 0 && keep) conn_.in().consume(ctx_.kept_body);
+  log();
+  co_return keep;
+}
+
+// ---- phase: check -------------------------------------------------------------------------
+
+std::optional<ProxyError> RequestFlow::check() {
+  const auto& head = conn_.head();
+  if (head.upgrade) return proxyError(ErrorKind::UpgradeUnsupported);
+  const http::HeaderField* host = nullptr;
+  for (const auto& h : head.headers) {
+    if (h.name.size() == 4 && http::equalsIgnoreCase(h.name, "host")) {
+      if (host) return proxyError(ErrorKind::DuplicateHost);
+      host = &h;
+    }
+  }
+  if (!host && !ctx_.http10) return proxyError(ErrorKind::MissingHost);
+  if (const auto* e = head.find("expect")) {
+    if (!http::equalsIgnoreCase(e->value, "100-continue")) return proxyError(ErrorKind::ExpectUnsupported);
+    ctx_.expect_continue = !ctx_.http10 && ctx_.has_body;
+  }
+  return std::nullopt;
+}
+
+// ---- phase: route -------------------------------------------------------------------------
+
+std::optional<ProxyError> RequestFlow::route() {
+  const auto& head = conn_.head();
+  // The snapshot taken here serves this request to its end.
+  ctx_.snapshot = worker_.snapshot();
+  const Listener* current = ctx_.snapshot ? ctx_.snapshot->findListener(listener_->name) : nullptr;
+  const RouteTable& routes = *(current ? current->routes : listener_->routes);
+  const auto* host = head.find("host");
+  const VirtualHost* vhost = routes.lookup->find(host ? host->value : std::string_view());
+  ctx_.route = vhost ? matchRoute(*vhost, head) : nullptr;
+  if (!ctx_.route) return proxyError(ErrorKind::NoRoute);
+  if (ctx_.route->direct) return std::nullopt;
+  const WeightedTarget* target = pickTarget(*ctx_.route->forward, worker_.random());
+  if (!target || !target->cluster || !ctx_.snapshot || *target->cluster >= ctx_.snapshot->clusters.size()) {
+    return proxyError(ErrorKind::UnknownCluster);
+  }
+  ctx_.cluster = ctx_.snapshot->clusters[*target->cluster].get();
+  ctx_.cs = &ctx_.cluster->stats->shard(worker_.id());
+  return std::nullopt;
+}
+
+// ---- phase: forward -----------------------------------------------------------------------
+
+asio::awaitable<bool> RequestFlow::forward() {
+  const Cluster& cluster = *ctx_.cluster;
+  auto& cs = *ctx_.cs;
+  const ForwardAction& action = *ctx_.route->forward;
+  const CircuitBreakerConfig& cb = cluster.circuit_breakers;
+  ClusterResources* res = cluster.resources;
+
+  // Circuit breaker on requests: answered at once, never queued.
+  if (res && res->requests.load(std::memory_order_relaxed) >= cb.max_requests) {
+    inc(cs.upstream_rq_pending_overflow);
+    co_return co_await fail(proxyError(ErrorKind::Overflow));
+  }
+  AtomicHold request_hold(res ? &res->requests : nullptr);
+
+  // The upstream request head, serialized once for every try.
+  const auto& head = conn_.head();
+  http::RequestHeadOptions ho;
+  if (action.prefix_rewrite && ctx_.route->match.kind != RouteMatch::PathKind::Regex) {
+    ho.prefix_rewrite = *action.prefix_rewrite;
+    ho.strip_prefix_length = ctx_.route->match.path.size();
+  }
+  ho.default_host = cluster.name;
+  ho.peer = peer_;
+  ho.peer_is_internal = peer_internal_;
+  ho.use_remote_address = listener_->http.use_remote_address;
+  ho.append_xff = listener_->http.use_remote_address && !listener_->http.skip_xff_append;
+  ho.generate_request_id = listener_->http.generate_request_id;
+  ho.preserve_external_request_id = listener_->http.preserve_external_request_id;
+  ho.random_hi = worker_.random().next();
+  ho.random_lo = worker_.random().next();
+  http::writeRequestHead(request_head_, head, ho);
+  // From here on nothing reads the request head's views: the buffer may move.
+
+  inc(cs.upstream_rq_total);
+  GaugeHold upstream_active(cs.upstream_rq_active);
+
+  const RetryPolicy* policy = action.retry_policy ? &*action.retry_policy : nullptr;
+  RetryState retry(policy);
+  if (!ctx_.body_done) {
+    if (auto e = co_await keepBodyForReplay()) co_return co_await fail(*e);
+    if (closed_) co_return false;
+  }
+
+  // The balancer and health of this request's cluster: the worker's, or, for a request still on
+  // an older snapshot than the worker's, ones of its own (rare: only across a config change).
+  LoadBalancer* lb = worker_.balancer(cluster);
+  std::optional<LoadBalancer> own_lb;
+  ClusterHealth own_health;
+  const ClusterHealth* health = nullptr;
+  if (lb) {
+    health = &worker_.health(cluster);
+  } else {
+    own_lb.emplace(cluster);
+    lb = &*own_lb;
+    own_health.flags.resize(cluster.endpoints.size(), 0);
+    for (size_t i = 0; i < cluster.endpoints.size(); ++i) {
+      if (!edsRoutable(cluster.endpoints[i].eds_health)) {
+        own_health.flags[i] = kFailedEdsHealth;
+      } else {
+        ++own_health.healthy;
+      }
+    }
+    health = &own_health;
+  }
+  if (health->panic) inc(cs.lb_healthy_panic);
+
+  std::array<uint32_t, 16> tried{};
+  size_t tried_count = 0;
+  bool resent = false;
+  // A retry counts toward the cluster's active retries (max_retries, retry budget) from its
+  // back-off to the request's end.
+  struct RetryHold {
+    std::atomic<int64_t>* slot = nullptr;
+    ~RetryHold() {
+      if (slot) slot->fetch_sub(1, std::memory_order_relaxed);
+    }
+  } retry_hold;
+  for (;;) {
+    auto host = pickHost(*lb, *health, tried, tried_count);
+    if (!host) co_return co_await fail(proxyError(ErrorKind::NoHealthyUpstream));
+    if (tried_count < tried.size()) tried[tried_count++] = *host;
+    const Endpoint& endpoint = cluster.endpoints[*host];
+
+    lb->onRequestStart(*host);
+    if (endpoint.counters) {
+      endpoint.counters->rq_active.fetch_add(1, std::memory_order_relaxed);
+      endpoint.counters->rq_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    const auto sent_at = Clock::now();
+    TryResult result = co_await tryOnce(endpoint, false);
+    if (result.resend && !resent) {
+      // The keep-alive race: the reused connection was closed under us before any response
+      // byte. Send again on a fresh connection to the same host; it is not a retry.
+      resent = true;
+      upstream_.abandon();
+      result = co_await tryOnce(endpoint, true);
+    }
+    const auto now = Clock::now();
+    lb->onRequestEnd(*host, now - sent_at, now);
+    if (endpoint.counters) endpoint.counters->rq_active.fetch_sub(1, std::memory_order_relaxed);
+    if (closed_) co_return false;
+
+    // What this try ended with: an error, or a response head whose status a policy may retry.
+    std::optional<ProxyError> error = std::move(result.error);
+    bool retry_wanted = false;
+    if (error) {
+      if (endpoint.counters) endpoint.counters->rq_error.fetch_add(1, std::memory_order_relaxed);
+      retry_wanted = retry.coversFailure(error->retry_event);
+    } else {
+      const uint16_t status = upstream_.response().status;
+      if (endpoint.counters) {
+        (status >= 500 ? endpoint.counters->rq_error : endpoint.counters->rq_success)
+            .fetch_add(1, std::memory_order_relaxed);
+      }
+      retry_wanted = retry.coversStatus(status);
+    }
+    if (retry_wanted) {
+      bool may = true;
+      if (!ctx_.replayable) {
+        may = false;  // the body was streamed away: a retry could not send it again
+      } else if (!retry.retriesLeft()) {
+        inc(cs.upstream_rq_retry_limit_exceeded);
+        flag(ResponseFlag::URX);
+        may = false;
+      } else if (res && res->retries.load(std::memory_order_relaxed) >=
+                            maxActiveRetries(cb, res->requests.load(std::memory_order_relaxed),
+                                             res->pending_requests.load(std::memory_order_relaxed))) {
+        inc(cs.upstream_rq_retry_overflow);
+        flag(ResponseFlag::URX);
+        may = false;
+      }
+      if (may) {
+        upstream_.abandon();  // a response we will not relay: drop its connection
+        inc(cs.upstream_rq_retry);
+        auto delay = retry.next(worker_.random().next());
+        if (delay.count() > 0) inc(cs.upstream_rq_retry_backoff_exponential);
+        if (res && !retry_hold.slot) {
+          retry_hold.slot = &res->retries;
+          res->retries.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (!co_await waitBackOff(delay)) {
+          if (closed_) co_return false;
+          co_return co_await fail(proxyError(ErrorKind::RouteTimeout));
+        }
+        continue;
+      }
+    }
+    if (error) co_return co_await fail(*error);
+    if (retry.used() > 0 && upstream_.response().status < 500) inc(cs.upstream_rq_retry_success);
+    co_return co_await relay();
+  }
+}
+
+asio::awaitable<std::optional<ProxyError>> RequestFlow::keepBodyForReplay() {
+  // What of the body is already here costs nothing to keep; beyond that, a request with a retry
+  // policy reads its body first, up to the route's buffer limit, so that every try can send it.
+  auto& parser = conn_.parser();
+  Buffer& in = conn_.in();
+  const ForwardAction& action = *ctx_.route->forward;
+  const bool want = action.retry_policy && action.retry_policy->num_retries > 0;
+  const size_t limit = action.retry_buffer_limit;
+  if (want && ctx_.expect_continue) {
+    // The client waits for a 100 before it sends the body we want to keep.
+    if (co_await conn_.writeContinue()) co_return proxyError(ErrorKind::DownstreamClosed);
+    ctx_.expect_continue = false;
+  }
+  if (in.allocated()) in.compact();  // the body starts at offset 0: the block holds the most
+  size_t fed = 0;
+  for (;;) {
+    if (in.size() > fed) {
+      auto step = parser.feed(in.base(), in.begin() + fed, in.end());
+      if (step.status == http::Parser::Status::Error) {
+        co_return proxyError(ErrorKind::DownstreamProtocol, parser.errorReason());
+      }
+      fed += step.consumed;
+      if (step.status == http::Parser::Status::MessageComplete) {
+        ctx_.body_done = true;
+        ctx_.replayable = true;
+        ctx_.kept_body = fed;
+        co_return std::nullopt;
+      }
+    }
+    if (!want || fed >= limit) break;
+    deadline_.arm(listener_->http.idle_timeout, Wait::BodyIdle);
+    auto ec = co_await conn_.readMoreKeeping(std::max(limit + 1, BufferPool::kBlockSize));
+    deadline_.disarm();
+    if (ec == asio::error::no_buffer_space) break;
+    if (ec) {
+      flag(ResponseFlag::DC);
+      co_return proxyError(ErrorKind::DownstreamClosed);
+    }
+  }
+  // Too long (or no policy): the body is streamed, and this request cannot be sent twice.
+  if (want) inc(ctx_.cs->retry_or_shadow_abandoned);
+  ctx_.kept_body = fed;  // fed but not yet sent: the first try sends these bytes first
+  co_return std::nullopt;
+}
+
+std::optional<uint32_t> RequestFlow::pickHost(LoadBalancer& lb, const ClusterHealth& health,
+                                              const std::array<uint32_t, 16>& tried, size_t tried_count) {
+  const RetryPolicy* policy = ctx_.route->forward->retry_policy ? &*ctx_.route->forward->retry_policy : nullptr;
+  const uint32_t attempts = policy && policy->avoid_previous_hosts && tried_count > 0
+                                ? std::max<uint32_t>(1, policy->host_selection_retry_max_attempts)
+                                : 1;
+  std::optional<uint32_t> host;
+  for (uint32_t a = 0; a < attempts; ++a) {
+    host = lb.pick(health, worker_.random());
+    if (!host) return std::nullopt;
+    if (std::find(tried.begin(), tried.begin() + tried_count, *host) == tried.begin() + tried_count) break;
+  }
+  return host;  // after max attempts, a previous host is better than none
+}
+
+asio::awaitable<RequestFlow::TryResult> RequestFlow::tryOnce(const Endpoint& endpoint, bool fresh_only) {
+  const Cluster& cluster = *ctx_.cluster;
+  auto& cs = *ctx_.cs;
+  TryResult out;
+  ClusterResources* res = cluster.resources;
+  if (fresh_only || !upstream_.takePooled(worker_.pools(), endpoint.address)) {
+    if (res && res->connections.load(std::memory_order_relaxed) >= cluster.circuit_breakers.max_connections) {
+      inc(cs.upstream_cx_overflow);
+      out.error = proxyError(ErrorKind::Overflow);
+      co_return out;
+    }
+    if (res && res->pending_requests.load(std::memory_order_relaxed) >= cluster.circuit_breakers.max_pending_requests) {
+      inc(cs.upstream_rq_pending_overflow);
+      out.error = proxyError(ErrorKind::Overflow);
+      co_return out;
+    }
+    AtomicHold pending(res ? &res->pending_requests : nullptr);
+    GaugeHold pending_gauge(cs.upstream_rq_pending_active);
+    inc(cs.upstream_rq_pending_total);
+    if (co_await upstream_.connect(worker_.buffers(), cluster, endpoint, worker_.id(), deadline_) !=
+        UpstreamFailure::None) {
+      out.error = proxyError(ErrorKind::ConnectFailure);
+      co_return out;
+    }
+  }
+  const bool reused = upstream_.reused();
+  upstream_.expectNoBody(ctx_.is_head);
+
+  // Head and the body bytes already here, in one gathered write. A kept body goes whole; a
+  // streamed one sends what is parsed so far and the rest follows.
+  Buffer& in = conn_.in();
+  size_t first_body = 0;
+  if (ctx_.replayable || ctx_.kept_body > 0) {
+    first_body = ctx_.kept_body;
+  } else if (!ctx_.body_done && !in.empty()) {
+    auto step = conn_.parser().feed(in.base(), in.begin(), in.end());
+    if (step.status == http::Parser::Status::Error) {
+      upstream_.abandon();
+      out.error = proxyError(ErrorKind::DownstreamProtocol, conn_.parser().errorReason());
+      co_return out;
+    }
+    first_body = step.consumed;
+    ctx_.body_done = step.status == http::Parser::Status::MessageComplete;
+  }
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(request_head_.base(), request_head_.size()),
+                                         asio::buffer(in.base() + in.begin(), first_body)};
+  auto wec = co_await upstream_.write(bufs);
+  if (wec) {
+    upstream_.abandon();
+    if (reused && ctx_.replayable && ctx_.idempotent && !fresh_only) {
+      out.resend = true;
+      co_return out;
+    }
+    inc(cs.upstream_rq_rx_reset);
+    out.error = proxyError(ErrorKind::UpstreamReset);
+    if (!ctx_.replayable) out.error->retry_event = RetryEvent::None;
+    co_return out;
+  }
+  if (!ctx_.replayable) {
+    // Streamed: what went out leaves the buffer, and the request can no longer be sent twice.
+    in.consume(first_body);
+    ctx_.kept_body = 0;
+    if (ctx_.expect_continue && !ctx_.body_done && in.empty()) {
+      if (co_await conn_.writeContinue()) {
+        upstream_.abandon();
+        out.error = proxyError(ErrorKind::DownstreamClosed);
+        co_return out;
+      }
+    }
+    if (!ctx_.body_done) {
+      if (auto e = co_await streamRequestBody()) {
+        out.error = *e;
+        co_return out;
+      }
+    }
+  }
+
+  // The response head, bounded by the route timeout (from the first try's send on) and the
+  // per-try timeout, whichever comes first.
+  const auto now = Clock::now();
+  if (!ctx_.route_deadline && ctx_.route->forward->timeout.count() > 0) {
+    ctx_.route_deadline = now + ctx_.route->forward->timeout;
+  }
+  const RetryPolicy* policy = ctx_.route->forward->retry_policy ? &*ctx_.route->forward->retry_policy : nullptr;
+  std::optional<Clock::time_point> at = ctx_.route_deadline;
+  bool per_try_first = false;
+  if (policy && policy->per_try_timeout.count() > 0) {
+    auto per_try = now + policy->per_try_timeout;
+    if (!at || per_try < *at) {
+      at = per_try;
+      per_try_first = true;
+    }
+  }
+  if (at) deadline_.armAt(*at, Wait::Response);
+  auto outcome = co_await upstream_.readHead(deadline_);
+  deadline_.disarm();
+  if (closed_) {
+    upstream_.abandon();
+    out.error = proxyError(ErrorKind::DownstreamClosed);
+    co_return out;
+  }
+  switch (outcome.failure) {
+    case UpstreamFailure::None:
+      co_return out;
+    case UpstreamFailure::Timeout:
+      upstream_.abandon();
+      if (per_try_first) {
+        inc(cs.upstream_rq_per_try_timeout);
+        out.error = proxyError(ErrorKind::PerTryTimeout);
+      } else {
+        out.error = proxyError(ErrorKind::RouteTimeout);
+      }
+      co_return out;
+    case UpstreamFailure::Reset:
+      upstream_.abandon();
+      if (!outcome.got_bytes && reused && ctx_.replayable && ctx_.idempotent && !fresh_only) {
+        out.resend = true;
+        co_return out;
+      }
+      inc(cs.upstream_rq_rx_reset);
+      out.error = proxyError(ctx_.upstream_write_failed ? ErrorKind::UpstreamStoppedReading : ErrorKind::UpstreamReset);
+      if (!ctx_.replayable) out.error->retry_event = RetryEvent::None;
+      co_return out;
+    case UpstreamFailure::Protocol:
+      upstream_.abandon();
+      out.error = proxyError(ErrorKind::UpstreamProtocol);
+      co_return out;
+    case UpstreamFailure::HeadersTooLarge:
+      upstream_.abandon();
+      out.error = proxyError(ErrorKind::UpstreamHeadersTooLarge);
+      co_return out;
+    case UpstreamFailure::SwitchedProtocols:
+      upstream_.abandon();
+      out.error = proxyError(ErrorKind::UpstreamSwitchedProtocols);
+      co_return out;
+    case UpstreamFailure::ConnectFailure:
+      break;
+  }
+  upstream_.abandon();
+  out.error = proxyError(ErrorKind::ConnectFailure);
+  co_return out;
+}
+
+asio::awaitable<std::optional<ProxyError>> RequestFlow::streamRequestBody() {
+  // Streams the rest of the request body; one read in flight at a time, and the next read
+  // starts only once the previous bytes were written upstream (backpressure).
+  Buffer& in = conn_.in();
+  auto& parser = conn_.parser();
+  ctx_.upstream_write_failed = false;
+  while (!ctx_.body_done) {
+    if (in.empty()) {
+      deadline_.arm(listener_->http.idle_timeout, Wait::BodyIdle);
+      auto ec = co_await conn_.readMore();
+      deadline_.disarm();
+      if (ec) {
+        upstream_.abandon();
+        flag(ResponseFlag::DC);
+        co_return proxyError(ErrorKind::DownstreamClosed);
+      }
+    }
+    auto step = parser.feed(in.base(), in.begin(), in.end());
+    if (step.status == http::Parser::Status::Error) {
+      upstream_.abandon();
+      co_return proxyError(ErrorKind::DownstreamProtocol, parser.errorReason());
+    }
+    ctx_.body_done = step.status == http::Parser::Status::MessageComplete;
+    if (step.consumed > 0) {
+      // An upstream that stops reading must not hold this session forever.
+      deadline_.arm(listener_->http.idle_timeout, Wait::BodyIdle);
+      std::array<asio::const_buffer, 1> slice{asio::buffer(in.base() + in.begin(), step.consumed)};
+      auto ec = co_await upstream_.write(slice);
+      deadline_.disarm();
+      if (ec) {
+        // The upstream stopped reading: it may have answered early (a 413, a 401) and closed.
+        // Stop sending and relay that answer if it is there (or 503 UC if not); the client's
+        // connection closes after it, the rest of its body unread.
+        ctx_.upstream_write_failed = true;
+        co_return std::nullopt;
+      }
+      in.consume(step.consumed);
+    }
+    if (!ctx_.body_done && in.size() > 0 && step.consumed == 0) in.compact();
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<bool> RequestFlow::waitBackOff(std::chrono::milliseconds delay) {
+  // The route timeout covers the back-off too: a delay that would outlast it ends the request.
+  if (ctx_.route_deadline && Clock::now() + delay >= *ctx_.route_deadline) co_return false;
+  if (delay.count() == 0) co_return !closed_;
+  back_off_.expires_after(delay);
+  auto [ec] = co_await back_off_.async_wait(kNoThrow);
+  co_return !ec && !closed_;
+}
+
+// ---- phase: relay -------------------------------------------------------------------------
+
+asio::awaitable<bool> RequestFlow::relay() {
+  auto& cs = *ctx_.cs;
+  const auto& resp = upstream_.response();
+  auto& up = upstream_.parser();
+  Buffer& out = conn_.out();
+  // The route deadline bounds the body as it bounded the head.
+  if (ctx_.route_deadline) deadline_.armAt(*ctx_.route_deadline, Wait::Response);
+
+  // Framing toward the client.
+  const bool message_ended = upstream_.headOnly();
+  const bool eof_body = !message_ended && up.bodyEndsAtEof();
+  const bool decode = !message_ended && resp.chunked && ctx_.http10;
+  // An early answer (the request body not all sent) closes the client connection after it.
+  const bool close = !ctx_.keep_alive || draining() || eof_body || decode || !ctx_.body_done;
+  up.setDecodeBody(decode);
+  switch (resp.status / 100) {
+    case 1: inc(cs.upstream_rq_1xx); break;
+    case 2: inc(cs.upstream_rq_2xx); break;
+    case 3: inc(cs.upstream_rq_3xx); break;
+    case 4: inc(cs.upstream_rq_4xx); break;
+    default: inc(cs.upstream_rq_5xx); break;
+  }
+  ctx_.status = resp.status;
+  http::writeResponseHead(out, resp, close, ctx_.http10, decode);
+  upstream_.consumeHead();
+
+  // The body, relayed slice by slice as it arrives; the head goes out with the first slice.
+  Buffer& ub = upstream_.buffer();
+  bool done = message_ended;
+  bool head_sent = false;
+  for (;;) {
+    size_t consumed = 0;
+    size_t slice = 0;
+    bool need_bytes = false;
+    if (!done) {
+      // Fed even when empty: a response whose body is empty (Content-Length: 0) ends here.
+      ub.ensureAllocated();
+      auto step = up.feed(ub.base(), ub.begin(), ub.end());
+      if (step.status == http::Parser::Status::Error) {
+        deadline_.disarm();
+        inc(cs.upstream_cx_protocol_error);
+        flag(ResponseFlag::UPE);
+        upstream_.abandon();
+        if (!head_sent) {
+          ctx_.status = 502;
+          co_await reply(502, "invalid response body from upstream", true);
+        }
+        co_return false;
+      }
+      consumed = step.consumed;
+      slice = decode ? up.decodedLength() : consumed;
+      done = step.status == http::Parser::Status::MessageComplete;
+      need_bytes = !done && consumed == 0;
+    }
+    if (need_bytes && head_sent) {
+      auto ec = co_await upstream_.readMore();
+      if (ec == asio::error::eof && eof_body) {
+        done = up.finish() == http::Parser::Status::MessageComplete;
+      } else if (ec) {
+        deadline_.disarm();
+        if (deadline_.expired(Wait::Response)) {
+          inc(cs.upstream_rq_timeout);
+          flag(ResponseFlag::UT);
+        } else {
+          inc(cs.upstream_rq_rx_reset);
+          flag(ResponseFlag::UC);
+        }
+        upstream_.abandon();
+        co_return false;  // the client sees the connection close mid-response
+      } else {
+        continue;
+      }
+      if (!done) {
+        upstream_.abandon();
+        co_return false;
+      }
+    }
+    std::array<asio::const_buffer, 2> bufs{
+        asio::buffer(out.base(), head_sent ? 0 : out.size()),
+        asio::buffer(ub.allocated() ? ub.base() + ub.begin() : nullptr, slice)};
+    if (bufs[0].size() + bufs[1].size() > 0) {
+      auto wec = co_await conn_.write(bufs);
+      if (wec) {
+        deadline_.disarm();
+        flag(ResponseFlag::DC);
+        upstream_.abandon();
+        co_return false;
+      }
+    }
+    head_sent = true;
+    ctx_.response_started = true;
+    if (consumed > 0) ub.consume(consumed);
+    if (done) break;
+  }
+  deadline_.disarm();
+  // The upstream connection goes back to the pool only if it is exactly at a message boundary.
+  upstream_.finish(worker_.pools(), !eof_body && resp.keep_alive && ctx_.body_done);
+  co_return !close;
+}
+
+// ---- phase: log ---------------------------------------------------------------------------
+
+void RequestFlow::log() {
+  auto& hs = listener_->http_stats->shard(worker_.id());
+  if (ctx_.status != 0) {
+    switch (ctx_.status / 100) {
+      case 1: inc(hs.downstream_rq_1xx); break;
+      case 2: inc(hs.downstream_rq_2xx); break;
+      case 3: inc(hs.downstream_rq_3xx); break;
+      case 4: inc(hs.downstream_rq_4xx); break;
+      default: inc(hs.downstream_rq_5xx); break;
+    }
+    inc(hs.downstream_rq_completed);
+  }
+  for (uint32_t bits = ctx_.flags; bits != 0; bits &= bits - 1) {
+    inc(hs.response_flags[static_cast<size_t>(__builtin_ctz(bits))]);
+  }
+}
+
+// ---- errors -------------------------------------------------------------------------------
+
+asio::awaitable<bool> RequestFlow::fail(const ProxyError& error) {
+  auto& hs = listener_->http_stats->shard(worker_.id());
+  ClusterStatsShard* cs = ctx_.cs;
+  if (error.flag != ResponseFlag::Count) flag(error.flag);
+  switch (error.kind) {
+    case ErrorKind::DownstreamProtocol:
+      inc(hs.downstream_cx_protocol_error);
+      break;
+    case ErrorKind::NoRoute:
+      inc(hs.no_route);
+      break;
+    case ErrorKind::UnknownCluster:
+      inc(hs.no_cluster);
+      break;
+    case ErrorKind::NoHealthyUpstream:
+      if (cs) inc(cs->upstream_rq_no_healthy);
+      break;
+    case ErrorKind::UpstreamProtocol:
+    case ErrorKind::UpstreamHeadersTooLarge:
+    case ErrorKind::UpstreamSwitchedProtocols:
+      if (cs) inc(cs->upstream_cx_protocol_error);
+      break;
+    case ErrorKind::RouteTimeout:
+      if (cs) inc(cs->upstream_rq_timeout);
+      inc(hs.downstream_rq_timeout);
+      break;
+    default:
+      break;  // counted where they were detected (connect failures, resets, overflow)
+  }
+  if (error.status == 0 || ctx_.response_started || closed_) co_return false;
+  uint16_t status = error.status;
+  if (error.kind == ErrorKind::DownstreamProtocol && conn_.parser().errorStatus() != 0) {
+    status = conn_.parser().errorStatus();
+  }
+  ctx_.status = status;
+  // Any reply sent before the body was read must close: the unread body would be taken for
+  // the next request.
+  co_return co_await reply(status, error.detail, error.close || !ctx_.body_done);
+}
+
+asio::awaitable<bool> RequestFlow::reply(uint16_t status, std::string_view body, bool close) {
+  ctx_.status = status;
+  close = close || draining();
+  auto ec = co_await conn_.writeLocalReply(status, body, close);
+  co_return !ec && !close;
+}
+
+}  // namespace trellis::proxy
