@@ -54,14 +54,32 @@ class LoadBalancer {
     uint32_t active = 0;
     double ewma_ns = 0;
     Clock::time_point last_sample{};
+    bool sampled = false;  // PeakEwma: whether ewma_ns holds a measured value
   };
+  // No host: the value `exclude` takes when nothing is to be excluded.
+  static constexpr uint32_t kNoHost = UINT32_MAX;
+
   std::optional<uint32_t> pickRoundRobin(const ClusterHealth& health);
-  std::optional<uint32_t> pickWeightedRandom(const ClusterHealth& health, FastRandom& random);
+  // A usable host drawn by weight, never `exclude` unless it is the only usable one.
+  std::optional<uint32_t> pickWeightedRandom(const ClusterHealth& health, FastRandom& random,
+                                             uint32_t exclude = kNoHost);
+  std::optional<uint32_t> pickLeastRequest(const ClusterHealth& health, FastRandom& random);
+  std::optional<uint32_t> pickPeakEwma(const ClusterHealth& health, FastRandom& random);
+  // The slow path of pickWeightedRandom: one exact draw over the usable hosts by a linear scan.
+  std::optional<uint32_t> scanWeightedRandom(const ClusterHealth& health, FastRandom& random,
+                                             uint32_t exclude);
   double ewmaCost(uint32_t host) const;
+  void updateEwma(HostState& state, uint32_t host, double sample_ns, Clock::time_point now);
 
   const Cluster* cluster_;
   uint32_t cursor_ = 0;
   std::vector<HostState> hosts_;
+  // Running sums of the endpoints' weights: cumulative_[i] = weight[0] + ... + weight[i].
+  std::vector<uint64_t> cumulative_;
+  uint64_t total_weight_ = 0;
+  // PeakEwma: the lowest average among sampled hosts (the cost of an unsampled one), and its host.
+  double min_ewma_ns_ = 0;
+  uint32_t min_ewma_host_ = kNoHost;
 };
 
 }  // namespace trellis::proxy
