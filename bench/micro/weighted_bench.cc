@@ -6,7 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "proxy/net/worker.h"
+#include "proxy/upstream/load_balancer.h"
 #include "proxy/router/fast_random.h"
 #include "proxy/router/router.h"
 
@@ -41,27 +41,46 @@ BENCHMARK_CAPTURE(BM_PickTarget, three_50_30_20, std::vector<uint32_t>{50, 30, 2
 BENCHMARK_CAPTURE(BM_PickTarget, ten_equal, std::vector<uint32_t>(10, 10));
 BENCHMARK_CAPTURE(BM_PickTarget, ten_last_heaviest, std::vector<uint32_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 91});
 
-// Endpoint choice exactly as DownstreamSession does it:
-//   cluster.endpoints[cluster.schedule[worker.nextEndpoint(cluster)]]
-void BM_EndpointRoundRobin(benchmark::State& state, std::vector<uint32_t> weights) {
+// Endpoint choice as the request flow does it: the worker's LoadBalancer over a health view,
+// for each policy, all hosts healthy or one in three failed.
+void BM_PickHost(benchmark::State& state, proxy::LbPolicy policy, std::vector<uint32_t> weights, bool some_failed) {
   proxy::Cluster cluster;
   cluster.name = "backend";
   cluster.index = 3;
+  cluster.lb_policy = policy;
   for (size_t i = 0; i < weights.size(); ++i) {
-    cluster.endpoints.push_back(proxy::Endpoint{
-        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address_v4(0x0a000001u + static_cast<uint32_t>(i)), 8080),
-        weights[i]});
+    proxy::Endpoint ep;
+    ep.address =
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address_v4(0x0a000001u + static_cast<uint32_t>(i)), 8080);
+    ep.weight = weights[i];
+    cluster.endpoints.push_back(ep);
   }
   cluster.schedule = proxy::buildSchedule(weights);
-  proxy::Worker worker(0);  // not started: its cursor table is plain worker-thread state
+  proxy::ClusterHealth health;
+  health.flags.assign(weights.size(), 0);
+  health.healthy = static_cast<uint32_t>(weights.size());
+  if (some_failed) {
+    for (size_t i = 0; i < weights.size(); i += 3) {
+      health.flags[i] = proxy::kFailedActiveHc;
+      --health.healthy;
+    }
+  }
+  proxy::LoadBalancer lb(cluster);
+  proxy::FastRandom random(42);
   for (auto _ : state) {
-    const proxy::Endpoint& ep = cluster.endpoints[cluster.schedule[worker.nextEndpoint(cluster)]];
-    benchmark::DoNotOptimize(&ep);
+    auto host = lb.pick(health, random);
+    benchmark::DoNotOptimize(host);
   }
   state.counters["schedule_len"] = static_cast<double>(cluster.schedule.size());
 }
-BENCHMARK_CAPTURE(BM_EndpointRoundRobin, ten_equal, std::vector<uint32_t>(10, 1));
-BENCHMARK_CAPTURE(BM_EndpointRoundRobin, ten_weighted_1_to_10, std::vector<uint32_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+BENCHMARK_CAPTURE(BM_PickHost, rr_ten_equal, proxy::LbPolicy::RoundRobin, std::vector<uint32_t>(10, 1), false);
+BENCHMARK_CAPTURE(BM_PickHost, rr_ten_weighted_1_to_10, proxy::LbPolicy::RoundRobin,
+                  std::vector<uint32_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, false);
+BENCHMARK_CAPTURE(BM_PickHost, rr_ten_equal_some_failed, proxy::LbPolicy::RoundRobin, std::vector<uint32_t>(10, 1),
+                  true);
+BENCHMARK_CAPTURE(BM_PickHost, least_request_ten, proxy::LbPolicy::LeastRequest, std::vector<uint32_t>(10, 1), false);
+BENCHMARK_CAPTURE(BM_PickHost, random_ten, proxy::LbPolicy::Random, std::vector<uint32_t>(10, 1), false);
+BENCHMARK_CAPTURE(BM_PickHost, peak_ewma_ten, proxy::LbPolicy::PeakEwma, std::vector<uint32_t>(10, 1), false);
 
 // The schedule is built once per cluster at compile time; this is that cost.
 void BM_BuildSchedule(benchmark::State& state) {

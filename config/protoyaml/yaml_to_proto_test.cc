@@ -339,7 +339,9 @@ TEST(YamlToProtoTest, RejectsUnknownOrMissingAnyTypes) {
             "http_connection_manager.v3.HttpConnectionManager, type.googleapis.com/"
             "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, type.googleapis.com/"
             "envoy.extensions.filters.http.router.v3.Router, type.googleapis.com/"
-            "envoy.extensions.filters.listener.original_dst.v3.OriginalDst)");
+            "envoy.extensions.filters.listener.original_dst.v3.OriginalDst, type.googleapis.com/"
+            "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate, type.googleapis.com/"
+            "trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma)");
   EXPECT_EQ(errorOf<envoy::config::listener::v3::Filter>(
                 "typed_config: {\"@type\": type.googleapis.com/no.such.Type}"),
             "typed_config: unknown type \"type.googleapis.com/no.such.Type\" (no message type of "

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "proxy/request/request_flow.h"
 #include "proxy/server/node_identity.h"
 #include "proxy/snapshot/compile.h"
 
