@@ -61,8 +61,9 @@ std::string toJson(const google::protobuf::Message& m) {
 XdsState::XdsState(const envoy::config::bootstrap::v3::Bootstrap& bootstrap) : bootstrap_(bootstrap) {}
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compileCurrent(StatsStore& stats) {
-  auto snap = compile(dynamic_, stats);
-  if (snap.ok()) last_ = *snap;
+  Assignments used;
+  auto snap = compile(dynamic_, stats, used);
+  if (snap.ok()) assignments_ = std::move(used);
   return snap;
 }
 
@@ -86,16 +87,19 @@ absl::Status XdsState::apply(const std::string& type_url, const std::vector<goog
     return absl::InvalidArgumentError("type " + type_url + " is not supported");
   }
   if (!st.ok()) return st;
-  auto snap = compile(next, stats);
+  Assignments used;
+  auto snap = compile(next, stats, used);
   if (!snap.ok()) return snap.status();
   if (auto installed = install(*snap); !installed.ok()) return installed;
   dynamic_ = std::move(next);
+  assignments_ = std::move(used);
   versions_[type_url] = version;
-  last_ = *snap;
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compile(const Dynamic& d, StatsStore& stats) const {
+absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compile(const Dynamic& d, StatsStore& stats,
+                                                                  Assignments& used) const {
+  using ClusterProto = envoy::config::cluster::v3::Cluster;
   CompileInput in;
   const auto& sr = bootstrap_.static_resources();
   for (int i = 0; i < sr.listeners_size(); ++i) {
@@ -105,36 +109,30 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compile(const Dynamic&
     in.clusters.push_back({sr.clusters(i), "static_resources.clusters[" + std::to_string(i) + "]"});
   }
   for (const auto& [name, e] : d.listeners) in.listeners.push_back({e.resource, "Listener '" + name + "'"});
+  used.clear();
   for (const auto& [name, e] : d.clusters) {
     const auto& c = e.resource;
-    if (c.type() == envoy::config::cluster::v3::Cluster::EDS) {
-      std::string service = c.eds_cluster_config().service_name().empty() ? c.name() : c.eds_cluster_config().service_name();
-      bool known_before = last_ && std::any_of(last_->clusters.begin(), last_->clusters.end(),
-                                               [&](const auto& k) { return k->name == c.name(); });
-      if (!d.endpoints.count(service) && !known_before) continue;  // warming
-      if (!d.endpoints.count(service)) {
-        // Changed while its endpoints are re-fetched: keep serving the endpoints it had.
-        envoy::config::cluster::v3::Cluster frozen = c;
-        frozen.set_type(envoy::config::cluster::v3::Cluster::STATIC);
-        frozen.clear_eds_cluster_config();
-        auto* cla = frozen.mutable_load_assignment();
-        cla->set_cluster_name(c.name());
-        for (const auto& k : last_->clusters) {
-          if (k->name != c.name()) continue;
-          auto* lle = cla->add_endpoints();
-          for (const auto& ep : k->endpoints) {
-            auto* lbe = lle->add_lb_endpoints();
-            auto* sa = lbe->mutable_endpoint()->mutable_address()->mutable_socket_address();
-            sa->set_address(ep.address.address().to_string());
-            sa->set_port_value(ep.address.port());
-            lbe->mutable_load_balancing_weight()->set_value(ep.weight);
-          }
-        }
-        in.clusters.push_back({frozen, "Cluster '" + name + "'"});
-        continue;
-      }
+    if (c.type() != ClusterProto::EDS) {
+      used[name] = c.load_assignment();
+      in.clusters.push_back({c, "Cluster '" + name + "'"});
+      continue;
     }
-    in.clusters.push_back({c, "Cluster '" + name + "'"});
+    std::string service = c.eds_cluster_config().service_name().empty() ? c.name() : c.eds_cluster_config().service_name();
+    if (auto it = d.endpoints.find(service); it != d.endpoints.end()) {
+      used[name] = it->second.resource;
+      in.clusters.push_back({c, "Cluster '" + name + "'"});
+      continue;
+    }
+    auto kept = assignments_.find(name);
+    if (kept == assignments_.end()) continue;  // warming: never compiled with endpoints yet
+    // Changed while its endpoints are re-fetched: keep serving the assignment it had, compiled
+    // as this cluster's own load_assignment so it cannot meet another cluster's service name.
+    ClusterProto frozen = c;
+    frozen.set_type(ClusterProto::STATIC);
+    frozen.clear_eds_cluster_config();
+    *frozen.mutable_load_assignment() = kept->second;
+    used[name] = kept->second;
+    in.clusters.push_back({frozen, "Cluster '" + name + "'"});
   }
   for (const auto& [name, e] : d.routes) in.route_configs.push_back({e.resource, "RouteConfiguration '" + name + "'"});
   for (const auto& [name, e] : d.endpoints) {

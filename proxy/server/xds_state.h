@@ -5,7 +5,8 @@
 // only a copy that compiles replaces the current one: a rejected update (NACK) changes
 // nothing. Clusters of type EDS whose endpoints have not arrived yet are "warming": they are
 // left out of the compiled snapshot (a route to them answers 503 NC) unless an earlier
-// snapshot already knew them, in which case their previous endpoints stay in use.
+// snapshot already knew them, in which case the ClusterLoadAssignment they were last compiled
+// from stays in use, health_status included.
 #pragma once
 
 #include <functional>
@@ -57,12 +58,19 @@ class XdsState {
     std::map<std::string, Entry<envoy::config::endpoint::v3::ClusterLoadAssignment>> endpoints;
   };
 
-  absl::StatusOr<std::shared_ptr<const Snapshot>> compile(const Dynamic& dynamic, StatsStore& stats) const;
+  // Dynamic cluster name -> the endpoints it was last compiled with (its EDS assignment, or its
+  // own load_assignment for a STATIC one). A re-warming cluster is compiled from this proto
+  // rather than from the compiled endpoints, which no longer say what EDS said about health.
+  using Assignments = std::map<std::string, envoy::config::endpoint::v3::ClusterLoadAssignment>;
+
+  // Fills `used` with the assignments of this compilation, for apply() to keep on success.
+  absl::StatusOr<std::shared_ptr<const Snapshot>> compile(const Dynamic& dynamic, StatsStore& stats,
+                                                          Assignments& used) const;
 
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
   Dynamic dynamic_;
+  Assignments assignments_;
   std::map<std::string, std::string> versions_;  // type URL -> last accepted version
-  std::shared_ptr<const Snapshot> last_;
 };
 
 }  // namespace trellis::proxy

@@ -10,69 +10,33 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "proxy/router/router.h"
+#include "proxy/snapshot/compile_internal.h"
 
 namespace trellis::proxy {
 
 namespace {
 
-namespace pb = google::protobuf;
-using ClusterProto = envoy::config::cluster::v3::Cluster;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
 namespace route = envoy::config::route::v3;
 
 constexpr char kHcmName[] = "envoy.filters.network.http_connection_manager";
 constexpr char kRouterName[] = "envoy.filters.http.router";
 
-std::string join(const std::string& path, const std::string& field) {
-  return path.empty() ? field : path + "." + field;
-}
-
-absl::Status invalid(const std::string& path, const std::string& what) {
-  return absl::InvalidArgumentError(path + ": " + what);
-}
-
-// Every field set on `m` must be one of `allowed`: the rest is config Trellis does not
-// implement, and ignoring it would change behaviour.
-absl::Status onlyFields(const pb::Message& m, const std::string& path, std::initializer_list<const char*> allowed) {
-  std::vector<const pb::FieldDescriptor*> set;
-  m.GetReflection()->ListFields(m, &set);
-  for (const auto* f : set) {
-    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return f->name() == a; }) != allowed.end()) {
-      continue;
-    }
-    std::string list = absl::StrJoin(allowed, ", ");
-    return invalid(join(path, f->name()),
-                   absl::StrCat("is not supported yet (supported fields of ", m.GetDescriptor()->full_name(), ": ",
-                                list.empty() ? "none" : list, ")"));
-  }
-  return absl::OkStatus();
-}
-
-Duration toDuration(const pb::Duration& d) {
-  return Duration(d.seconds() * 1000 + d.nanos() / 1000000);
-}
-
-absl::StatusOr<boost::asio::ip::tcp::endpoint> toEndpoint(const envoy::config::core::v3::Address& a,
-                                                          const std::string& path) {
-  if (!a.has_socket_address()) return invalid(path, "only socket_address is supported");
-  const auto& sa = a.socket_address();
-  std::string sp = join(path, "socket_address");
-  if (auto st = onlyFields(sa, sp, {"address", "port_value", "protocol", "ipv4_compat"}); !st.ok()) return st;
-  if (sa.protocol() != envoy::config::core::v3::SocketAddress::TCP) return invalid(join(sp, "protocol"), "only TCP is supported");
-  boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(sa.address(), ec);
-  if (ec) {
-    return invalid(join(sp, "address"),
-                   absl::StrCat("'", sa.address(), "' is not an IP address (STATIC endpoints and listeners take literal IPv4/IPv6 addresses)"));
-  }
-  if (sa.port_value() > 65535) return invalid(join(sp, "port_value"), absl::StrCat(sa.port_value(), " is not a port (0-65535)"));
-  return boost::asio::ip::tcp::endpoint(addr, static_cast<uint16_t>(sa.port_value()));
-}
+using compile_internal::invalid;
+using compile_internal::join;
+using compile_internal::nonNegativeDuration;
+using compile_internal::onlyFields;
+using compile_internal::positiveDuration;
+using compile_internal::toDuration;
+using compile_internal::toEndpoint;
 
 absl::StatusOr<std::shared_ptr<const RE2>> compileRegex(const envoy::type::matcher::v3::RegexMatcher& m,
                                                         const std::string& path) {
@@ -150,10 +114,134 @@ absl::StatusOr<HeaderMatch> compileHeaderMatch(const route::HeaderMatcher& m, co
   return out;
 }
 
+// retry_on's conditions, Envoy's spellings (HTTP and gRPC ones share the string, as in Envoy).
+struct RetryCondition {
+  const char* token;
+  uint32_t bit;
+};
+constexpr RetryCondition kRetryConditions[] = {
+    {"5xx", RetryPolicy::k5xx},
+    {"gateway-error", RetryPolicy::kGatewayError},
+    {"reset", RetryPolicy::kReset},
+    {"connect-failure", RetryPolicy::kConnectFailure},
+    {"refused-stream", RetryPolicy::kRefusedStream},
+    {"retriable-status-codes", RetryPolicy::kRetriableStatusCodes},
+    {"retriable-4xx", RetryPolicy::kRetriable4xx},
+    {"cancelled", RetryPolicy::kGrpcCancelled},
+    {"deadline-exceeded", RetryPolicy::kGrpcDeadlineExceeded},
+    {"internal", RetryPolicy::kGrpcInternal},
+    {"resource-exhausted", RetryPolicy::kGrpcResourceExhausted},
+    {"unavailable", RetryPolicy::kGrpcUnavailable},
+};
+
+constexpr char kPreviousHostsName[] = "envoy.retry_host_predicates.previous_hosts";
+
+absl::StatusOr<uint32_t> parseRetryOn(const std::string& retry_on, const std::string& path) {
+  uint32_t bits = 0;
+  for (absl::string_view token : absl::StrSplit(retry_on, ',', absl::SkipWhitespace())) {
+    token = absl::StripAsciiWhitespace(token);
+    const auto* it = std::find_if(std::begin(kRetryConditions), std::end(kRetryConditions),
+                                  [&](const RetryCondition& c) { return token == c.token; });
+    if (it == std::end(kRetryConditions)) {
+      std::vector<std::string> known;
+      for (const auto& c : kRetryConditions) known.push_back(c.token);
+      return invalid(path, absl::StrCat("'", token, "' is not supported (", absl::StrJoin(known, ", "), " are)"));
+    }
+    bits |= it->bit;
+  }
+  return bits;
+}
+
+absl::StatusOr<RetryPolicy> compileRetryPolicy(const route::RetryPolicy& p, const std::string& path) {
+  if (auto st = onlyFields(p, path, {"retry_on", "num_retries", "per_try_timeout", "retry_host_predicate",
+                                     "host_selection_retry_max_attempts", "retriable_status_codes", "retry_back_off"});
+      !st.ok()) {
+    return st;
+  }
+  RetryPolicy out;
+  auto on = parseRetryOn(p.retry_on(), join(path, "retry_on"));
+  if (!on.ok()) return on.status();
+  out.retry_on = *on;
+  if (p.has_num_retries()) out.num_retries = p.num_retries().value();
+  if (p.has_per_try_timeout()) {
+    auto d = nonNegativeDuration(p.per_try_timeout(), join(path, "per_try_timeout"));
+    if (!d.ok()) return d.status();
+    out.per_try_timeout = *d;
+  }
+  for (int i = 0; i < p.retriable_status_codes_size(); ++i) {
+    uint32_t code = p.retriable_status_codes(i);
+    if (code < 100 || code > 599) {
+      return invalid(absl::StrCat(path, ".retriable_status_codes[", i, "]"),
+                     absl::StrCat(code, " is not an HTTP status (100-599)"));
+    }
+    out.retriable_status_codes.push_back(static_cast<uint16_t>(code));
+  }
+  namespace previous_hosts = envoy::extensions::retry::host::previous_hosts::v3;
+  const std::string previous_hosts_url =
+      absl::StrCat("type.googleapis.com/", previous_hosts::PreviousHostsPredicate::descriptor()->full_name());
+  for (int i = 0; i < p.retry_host_predicate_size(); ++i) {
+    const std::string pp = absl::StrCat(path, ".retry_host_predicate[", i, "]");
+    const auto& pred = p.retry_host_predicate(i);
+    if (auto st = onlyFields(pred, pp, {"name", "typed_config"}); !st.ok()) return st;
+    // As in Envoy, the config's type selects the extension; the name does only without one.
+    if (pred.has_typed_config()) {
+      const std::string tp = join(pp, "typed_config");
+      if (!pred.typed_config().Is<previous_hosts::PreviousHostsPredicate>()) {
+        return invalid(tp, absl::StrCat("type '", pred.typed_config().type_url(), "' is not supported (",
+                                        previous_hosts_url, " is)"));
+      }
+      previous_hosts::PreviousHostsPredicate config;
+      if (!pred.typed_config().UnpackTo(&config)) return invalid(tp, absl::StrCat("cannot be decoded as ", previous_hosts_url));
+      if (auto st = onlyFields(config, tp, {}); !st.ok()) return st;
+    } else if (pred.name() != kPreviousHostsName) {
+      return invalid(join(pp, "name"), absl::StrCat("'", pred.name(), "' is not supported (", kPreviousHostsName, " is)"));
+    }
+    out.avoid_previous_hosts = true;
+  }
+  if (p.host_selection_retry_max_attempts() != 0) {  // proto3: 0 is unset, Envoy's default 1
+    int64_t n = p.host_selection_retry_max_attempts();
+    if (n < 1 || n > 0xffffffffLL) {
+      return invalid(join(path, "host_selection_retry_max_attempts"), absl::StrCat(n, " is out of range (1-4294967295)"));
+    }
+    out.host_selection_retry_max_attempts = static_cast<uint32_t>(n);
+  }
+  if (p.has_retry_back_off()) {
+    const std::string bp = join(path, "retry_back_off");
+    const auto& b = p.retry_back_off();
+    if (auto st = onlyFields(b, bp, {"base_interval", "max_interval"}); !st.ok()) return st;
+    // Envoy requires base_interval once retry_back_off is given; the 25 ms default is for a
+    // policy without retry_back_off.
+    if (!b.has_base_interval()) return invalid(join(bp, "base_interval"), "is required");
+    auto base = positiveDuration(b.base_interval(), join(bp, "base_interval"));
+    if (!base.ok()) return base.status();
+    out.back_off_base = *base;
+    out.back_off_max = *base * 10;
+    if (b.has_max_interval()) {
+      auto max = positiveDuration(b.max_interval(), join(bp, "max_interval"));
+      if (!max.ok()) return max.status();
+      if (*max < *base) {
+        return invalid(join(bp, "max_interval"), absl::StrCat(max->count(), "ms is less than base_interval (",
+                                                              base->count(), "ms)"));
+      }
+      out.back_off_max = *max;
+    }
+  }
+  return out;
+}
+
+// What a virtual host gives those of its routes that do not set their own.
+struct RouteDefaults {
+  std::optional<RetryPolicy> retry_policy;
+  std::optional<uint32_t> buffer_limit;  // per_request_buffer_limit_bytes
+};
+
 absl::StatusOr<Route> compileRoute(const route::Route& r, const std::string& path,
                                    const absl::flat_hash_map<std::string, uint32_t>& cluster_index,
-                                   bool require_known_clusters) {
-  if (auto st = onlyFields(r, path, {"name", "match", "route", "direct_response"}); !st.ok()) return st;
+                                   bool require_known_clusters, const RouteDefaults& defaults) {
+  if (auto st = onlyFields(r, path, {"name", "match", "route", "direct_response", "per_request_buffer_limit_bytes"});
+      !st.ok()) {
+    return st;
+  }
   Route out;
   out.name = r.name();
   const std::string mp = join(path, "match");
@@ -200,9 +288,37 @@ absl::StatusOr<Route> compileRoute(const route::Route& r, const std::string& pat
 
   const std::string ap = join(path, "route");
   const auto& a = r.route();
-  if (auto st = onlyFields(a, ap, {"cluster", "weighted_clusters", "timeout", "prefix_rewrite"}); !st.ok()) return st;
+  if (auto st = onlyFields(a, ap, {"cluster", "weighted_clusters", "timeout", "prefix_rewrite", "idle_timeout",
+                                   "retry_policy"});
+      !st.ok()) {
+    return st;
+  }
   ForwardAction fwd;
   if (a.has_timeout()) fwd.timeout = toDuration(a.timeout());
+  if (a.has_idle_timeout()) {
+    const std::string ip = join(ap, "idle_timeout");
+    auto d = nonNegativeDuration(a.idle_timeout(), ip);
+    if (!d.ok()) return d.status();
+    // In Envoy 0 turns the idle timeout off for the route; the snapshot's 0 means "the
+    // listener's", so accepting it would quietly mean something else.
+    if (d->count() == 0) {
+      return invalid(ip, "0s (no idle timeout) is not supported yet; leave idle_timeout unset for the listener's");
+    }
+    fwd.idle_timeout = *d;
+  }
+  // A route's own policy replaces its virtual host's whole: Envoy does not merge the two.
+  if (a.has_retry_policy()) {
+    auto rp = compileRetryPolicy(a.retry_policy(), join(ap, "retry_policy"));
+    if (!rp.ok()) return rp.status();
+    fwd.retry_policy = std::move(*rp);
+  } else {
+    fwd.retry_policy = defaults.retry_policy;
+  }
+  if (r.has_per_request_buffer_limit_bytes()) {
+    fwd.retry_buffer_limit = r.per_request_buffer_limit_bytes().value();
+  } else if (defaults.buffer_limit) {
+    fwd.retry_buffer_limit = *defaults.buffer_limit;
+  }
   if (!a.prefix_rewrite().empty()) {
     if (out.match.kind == RouteMatch::PathKind::Regex) return invalid(join(ap, "prefix_rewrite"), "needs a prefix or path match");
     fwd.prefix_rewrite = a.prefix_rewrite();
@@ -275,9 +391,19 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> compileRouteTable(const route:
   for (int v = 0; v < config.virtual_hosts_size(); ++v) {
     const std::string vp = absl::StrCat(join(path, "virtual_hosts"), "[", v, "]");
     const auto& vh = config.virtual_hosts(v);
-    if (auto st = onlyFields(vh, vp, {"name", "domains", "routes"}); !st.ok()) return st;
+    if (auto st = onlyFields(vh, vp, {"name", "domains", "routes", "retry_policy", "per_request_buffer_limit_bytes"});
+        !st.ok()) {
+      return st;
+    }
     VirtualHost host;
     host.name = vh.name();
+    RouteDefaults defaults;
+    if (vh.has_retry_policy()) {
+      auto rp = compileRetryPolicy(vh.retry_policy(), join(vp, "retry_policy"));
+      if (!rp.ok()) return rp.status();
+      defaults.retry_policy = std::move(*rp);
+    }
+    if (vh.has_per_request_buffer_limit_bytes()) defaults.buffer_limit = vh.per_request_buffer_limit_bytes().value();
     if (vh.domains_size() == 0) return invalid(join(vp, "domains"), "at least one domain is required");
     for (int d = 0; d < vh.domains_size(); ++d) {
       const std::string dp = absl::StrCat(vp, ".domains[", d, "]");
@@ -290,7 +416,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> compileRouteTable(const route:
       host.domains.push_back(std::move(dom));
     }
     for (int r = 0; r < vh.routes_size(); ++r) {
-      auto rt = compileRoute(vh.routes(r), absl::StrCat(vp, ".routes[", r, "]"), index, require);
+      auto rt = compileRoute(vh.routes(r), absl::StrCat(vp, ".routes[", r, "]"), index, require, defaults);
       if (!rt.ok()) return rt.status();
       host.routes.push_back(std::move(*rt));
     }
@@ -301,70 +427,6 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> compileRouteTable(const route:
 }
 
 namespace {
-
-absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
-    const ClusterProto& c, const std::string& path, uint32_t index,
-    const envoy::config::endpoint::v3::ClusterLoadAssignment* eds, const std::string& eds_path, StatsStore& stats) {
-  if (auto st = onlyFields(c, path, {"name", "type", "connect_timeout", "lb_policy", "load_assignment",
-                                     "eds_cluster_config"});
-      !st.ok()) {
-    return st;
-  }
-  if (c.name().empty()) return invalid(join(path, "name"), "a cluster name is required");
-  if (c.type() != ClusterProto::STATIC && c.type() != ClusterProto::EDS) {
-    return invalid(join(path, "type"),
-                   absl::StrCat(ClusterProto::DiscoveryType_Name(c.type()), " is not supported yet (STATIC and EDS are)"));
-  }
-  if (c.lb_policy() != ClusterProto::ROUND_ROBIN) {
-    return invalid(join(path, "lb_policy"),
-                   absl::StrCat(ClusterProto::LbPolicy_Name(c.lb_policy()), " is not supported yet (ROUND_ROBIN is)"));
-  }
-  auto out = std::make_shared<Cluster>();
-  out->name = c.name();
-  out->index = index;
-  if (c.has_connect_timeout()) out->connect_timeout = toDuration(c.connect_timeout());
-  out->stats = stats.cluster(c.name());
-
-  const envoy::config::endpoint::v3::ClusterLoadAssignment* cla = nullptr;
-  std::string lp;
-  if (c.type() == ClusterProto::STATIC) {
-    if (c.has_eds_cluster_config()) return invalid(join(path, "eds_cluster_config"), "only applies to type EDS");
-    cla = &c.load_assignment();
-    lp = join(path, "load_assignment");
-  } else {
-    if (c.has_load_assignment()) return invalid(join(path, "load_assignment"), "type EDS takes its endpoints from EDS");
-    cla = eds;  // not yet delivered: the cluster has no endpoints (503 UH) until it is
-    lp = eds_path;
-  }
-  std::vector<uint32_t> weights;
-  if (cla) {
-    if (auto st = onlyFields(*cla, lp, {"cluster_name", "endpoints"}); !st.ok()) return st;
-    for (int l = 0; l < cla->endpoints_size(); ++l) {
-      const std::string llp = absl::StrCat(lp, ".endpoints[", l, "]");
-      const auto& locality = cla->endpoints(l);
-      if (auto st = onlyFields(locality, llp, {"locality", "lb_endpoints", "load_balancing_weight"}); !st.ok()) return st;
-      for (int e = 0; e < locality.lb_endpoints_size(); ++e) {
-        const std::string ep = absl::StrCat(llp, ".lb_endpoints[", e, "]");
-        const auto& lbe = locality.lb_endpoints(e);
-        if (auto st = onlyFields(lbe, ep, {"endpoint", "health_status", "load_balancing_weight"}); !st.ok()) return st;
-        if (auto st = onlyFields(lbe.endpoint(), join(ep, "endpoint"), {"address"}); !st.ok()) return st;
-        auto addr = toEndpoint(lbe.endpoint().address(), join(ep, "endpoint.address"));
-        if (!addr.ok()) return addr.status();
-        if (addr->port() == 0) return invalid(join(ep, "endpoint.address.socket_address.port_value"), "an endpoint needs a port (1-65535)");
-        uint32_t w = lbe.has_load_balancing_weight() ? lbe.load_balancing_weight().value() : 1;
-        if (w == 0) return invalid(join(ep, "load_balancing_weight"), "must be at least 1");
-        using HS = envoy::config::core::v3::HealthStatus;
-        HS hs = lbe.health_status();
-        bool usable = hs != envoy::config::core::v3::UNHEALTHY && hs != envoy::config::core::v3::DRAINING &&
-                      hs != envoy::config::core::v3::TIMEOUT;
-        out->endpoints.push_back(Endpoint{*addr, w});
-        weights.push_back(usable ? w : 0);
-      }
-    }
-  }
-  out->schedule = buildSchedule(weights);
-  return std::shared_ptr<const Cluster>(std::move(out));
-}
 
 absl::StatusOr<std::shared_ptr<const Listener>> compileListener(
     const envoy::config::listener::v3::Listener& l, const std::string& path,
@@ -498,7 +560,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInp
       service = src.resource.eds_cluster_config().service_name();
     }
     auto it = eds.find(service);
-    auto c = compileCluster(src.resource, src.path, static_cast<uint32_t>(i),
+    auto c = compile_internal::compileCluster(src.resource, src.path, static_cast<uint32_t>(i),
                             it == eds.end() ? nullptr : &it->second->resource,
                             it == eds.end() ? std::string() : it->second->path, stats);
     if (!c.ok()) return c.status();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "config/bootstrap/bootstrap.h"
 
 namespace trellis::proxy {
@@ -161,14 +163,11 @@ std::string routesWith(const std::string& route) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, CompileRejects,
     ::testing::Values(
-        Reject{"eds_type_unsupported_lb", bootstrapYaml(kSimpleRoutes, "    lb_policy: LEAST_REQUEST\n"),
-               "static_resources.clusters[0].lb_policy: LEAST_REQUEST is not supported yet (ROUND_ROBIN is)"},
+        Reject{"unsupported_lb", bootstrapYaml(kSimpleRoutes, "    lb_policy: MAGLEV\n"),
+               "static_resources.clusters[0].lb_policy: MAGLEV is not supported yet (ROUND_ROBIN, LEAST_REQUEST and "
+               "RANDOM are; the Trellis peak-EWMA policy is set through load_balancing_policy)"},
         Reject{"strict_dns", bootstrapYaml(kSimpleRoutes, "    dns_lookup_family: V4_ONLY\n"),
                "static_resources.clusters[0].dns_lookup_family: is not supported yet"},
-        Reject{"health_checks",
-               bootstrapYaml(kSimpleRoutes, "    health_checks: [{timeout: 1s, interval: 5s, unhealthy_threshold: 2, "
-                                            "healthy_threshold: 2, tcp_health_check: {}}]\n"),
-               "static_resources.clusters[0].health_checks: is not supported yet"},
         Reject{"unknown_cluster", bootstrapYaml(routesWith("{match: {prefix: /}, route: {cluster: nosuch}}")),
                "virtual_hosts[0].routes[0].route.cluster: unknown cluster 'nosuch'"},
         Reject{"weights_sum_zero",
@@ -181,8 +180,6 @@ INSTANTIATE_TEST_SUITE_P(
                "routes[0].match.safe_regex.regex: '([a-z' is not a valid RE2 expression"},
         Reject{"redirect", bootstrapYaml(routesWith("{match: {prefix: /}, redirect: {host_redirect: x}}")),
                "routes[0].redirect: is not supported yet"},
-        Reject{"retry_policy", bootstrapYaml(routesWith("{match: {prefix: /}, route: {cluster: red, retry_policy: {num_retries: 2}}}")),
-               "routes[0].route.retry_policy: is not supported yet"},
         Reject{"range_match", bootstrapYaml(routesWith("{match: {prefix: /, headers: [{name: x, range_match: {start: 1, end: 2}}]}, route: {cluster: red}}")),
                "match.headers[0].range_match: is not supported yet"},
         Reject{"bad_wildcard", bootstrapYaml(R"(
@@ -220,7 +217,7 @@ TEST(CompileTest, DuplicateClusterNames) {
       << snap.status().message();
 }
 
-TEST(CompileTest, UnhealthyEndpointsAreNotScheduled) {
+TEST(CompileTest, EveryEndpointIsScheduledWithItsEdsHealth) {
   StatsStore stats(2);
   std::string yaml = bootstrapYaml(kSimpleRoutes) + R"(
   - name: mixed
@@ -230,14 +227,474 @@ TEST(CompileTest, UnhealthyEndpointsAreNotScheduled) {
       endpoints:
       - lb_endpoints:
         - {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}}, health_status: UNHEALTHY}
-        - {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 2}}}}
+        - {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 2}}}, load_balancing_weight: 2}
+        - {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 3}}}, health_status: HEALTHY}
+        - {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 4}}}, health_status: DRAINING}
+        - {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 5}}}, health_status: TIMEOUT}
+        - {endpoint: {address: {socket_address: {address: "::1", port_value: 6}}}, health_status: DEGRADED}
 )";
   auto snap = compileYaml(yaml, stats);
   ASSERT_TRUE(snap.ok()) << snap.status();
   const Cluster& c = *(*snap)->clusters[2];
-  ASSERT_EQ(c.schedule.size(), 1u);
-  EXPECT_EQ(c.schedule[0], 1u);
+  ASSERT_EQ(c.endpoints.size(), 6u);
+  const EdsHealth want[] = {EdsHealth::Unhealthy, EdsHealth::Unknown,  EdsHealth::Healthy,
+                            EdsHealth::Draining,  EdsHealth::Timeout, EdsHealth::Degraded};
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(c.endpoints[i].eds_health, want[i]) << i;
+  // Health is applied at pick time: the schedule holds every host by weight (7 slots).
+  ASSERT_EQ(c.schedule.size(), 7u);
+  EXPECT_EQ(std::count(c.schedule.begin(), c.schedule.end(), 0u), 1);
+  EXPECT_EQ(std::count(c.schedule.begin(), c.schedule.end(), 1u), 2);
+  // Shared per-host counters, keyed "ip:port" (IPv6 in brackets), and cluster resources.
+  EXPECT_EQ(c.endpoints[0].counters, stats.host("mixed", "127.0.0.1:1"));
+  EXPECT_EQ(c.endpoints[5].counters, stats.host("mixed", "[::1]:6"));
+  EXPECT_NE(c.endpoints[0].counters, c.endpoints[1].counters);
+  EXPECT_EQ(c.resources, stats.resources("mixed"));
+  EXPECT_NE(c.resources, nullptr);
 }
+
+// A cluster and routes with every resilience field Trellis reads, in Envoy's format.
+const std::string kResilientRed = R"(
+    lb_policy: LEAST_REQUEST
+    least_request_lb_config: {choice_count: 3}
+    common_lb_config: {healthy_panic_threshold: {value: 25}}
+    health_checks:
+    - timeout: 2s
+      interval: 5s
+      initial_jitter: 1s
+      interval_jitter: 0.5s
+      interval_jitter_percent: 10
+      unhealthy_threshold: 3
+      healthy_threshold: 2
+      reuse_connection: false
+      no_traffic_interval: 30s
+      unhealthy_interval: 10s
+      unhealthy_edge_interval: 1s
+      healthy_edge_interval: 0.0005s
+      http_health_check:
+        host: health.local
+        path: /healthz
+        request_headers_to_add:
+        - {header: {key: x-probe, value: trellis}, append_action: OVERWRITE_IF_EXISTS_OR_ADD}
+        expected_statuses: [{start: 200, end: 300}, {start: 404, end: 405}]
+    outlier_detection:
+      consecutive_5xx: 3
+      consecutive_gateway_failure: 2
+      enforcing_consecutive_5xx: 50
+      enforcing_consecutive_gateway_failure: 100
+      interval: 5s
+      base_ejection_time: 10s
+      max_ejection_time: 60s
+      max_ejection_percent: 30
+    circuit_breakers:
+      thresholds:
+      - {priority: HIGH, max_connections: 1}
+      - max_connections: 100
+        max_pending_requests: 50
+        max_requests: 200
+        max_retries: 5
+        retry_budget: {budget_percent: {value: 30}, min_retry_concurrency: 4})";
+
+const std::string kEwmaCluster = R"(
+  - name: ewma
+    type: STATIC
+    load_balancing_policy:
+      policies:
+      - typed_extension_config:
+          name: trellis.load_balancing_policies.peak_ewma
+          typed_config:
+            "@type": type.googleapis.com/trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma
+            decay_time: 2s
+    health_checks:
+    - timeout: 1s
+      interval: 3s
+      unhealthy_threshold: 1
+      healthy_threshold: 1
+      tcp_health_check: {send: {text: "50494e47"}, receive: [{binary: "UE9ORw=="}, {text: "0a"}]}
+    outlier_detection: {}
+    circuit_breakers: {thresholds: [{retry_budget: {}}]}
+    load_assignment:
+      cluster_name: ewma
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 9090}}}}]}]
+)";
+
+const std::string kRetryRoutes = R"(
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              retry_policy: {retry_on: "5xx", num_retries: 4}
+              per_request_buffer_limit_bytes: 1024
+              routes:
+              - match: {prefix: "/own"}
+                per_request_buffer_limit_bytes: 2048
+                route:
+                  cluster: red
+                  idle_timeout: 30s
+                  retry_policy:
+                    retry_on: " gateway-error , reset,connect-failure,refused-stream,retriable-status-codes,retriable-4xx,cancelled,deadline-exceeded,internal,resource-exhausted,unavailable"
+                    num_retries: 3
+                    per_try_timeout: 0.5s
+                    retriable_status_codes: [409, 503]
+                    retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts}]
+                    host_selection_retry_max_attempts: 5
+                    retry_back_off: {base_interval: 0.1s}
+              - match: {prefix: "/inherit"}
+                route: {cluster: blue}
+              - match: {prefix: "/typed"}
+                route:
+                  cluster: blue
+                  retry_policy:
+                    retry_host_predicate:
+                    - name: anything
+                      typed_config: {"@type": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}
+                    retry_back_off: {base_interval: 0.01s, max_interval: 1s}
+            - name: plain
+              domains: ["plain.local"]
+              routes:
+              - {match: {prefix: "/"}, route: {cluster: red}}
+)";
+
+TEST(CompileTest, ResilienceConfig) {
+  StatsStore stats(2);
+  auto snap = compileYaml(bootstrapYaml(kRetryRoutes, kResilientRed) + kEwmaCluster, stats);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  const Snapshot& s = **snap;
+  ASSERT_EQ(s.clusters.size(), 3u);
+
+  const Cluster& red = *s.clusters[0];
+  EXPECT_EQ(red.lb_policy, LbPolicy::LeastRequest);
+  EXPECT_EQ(red.least_request_choice_count, 3u);
+  EXPECT_EQ(red.healthy_panic_threshold, 25.0);
+  ASSERT_EQ(red.health_checks.size(), 1u);
+  const HealthCheckConfig& hc = red.health_checks[0];
+  EXPECT_EQ(hc.kind, HealthCheckConfig::Kind::Http);
+  EXPECT_EQ(hc.timeout, Duration(2000));
+  EXPECT_EQ(hc.interval, Duration(5000));
+  EXPECT_EQ(hc.initial_jitter, Duration(1000));
+  EXPECT_EQ(hc.interval_jitter, Duration(500));
+  EXPECT_EQ(hc.interval_jitter_percent, 10u);
+  EXPECT_EQ(hc.unhealthy_threshold, 3u);
+  EXPECT_EQ(hc.healthy_threshold, 2u);
+  EXPECT_FALSE(hc.reuse_connection);
+  EXPECT_EQ(hc.no_traffic_interval, Duration(30000));
+  EXPECT_EQ(hc.unhealthy_interval, std::optional<Duration>(Duration(10000)));
+  EXPECT_EQ(hc.unhealthy_edge_interval, std::optional<Duration>(Duration(1000)));
+  EXPECT_EQ(hc.healthy_edge_interval, std::optional<Duration>(Duration(1)));  // 0.5 ms rounds up to 1 ms
+  EXPECT_EQ(hc.host, "health.local");
+  EXPECT_EQ(hc.path, "/healthz");
+  ASSERT_EQ(hc.request_headers.size(), 1u);
+  EXPECT_EQ(hc.request_headers[0], std::make_pair(std::string("x-probe"), std::string("trellis")));
+  ASSERT_EQ(hc.expected_statuses.size(), 2u);
+  EXPECT_EQ(hc.expected_statuses[1], std::make_pair(int64_t{404}, int64_t{405}));
+  ASSERT_TRUE(red.outlier_detection.has_value());
+  const OutlierDetectionConfig& od = *red.outlier_detection;
+  EXPECT_EQ(od.consecutive_5xx, 3u);
+  EXPECT_EQ(od.consecutive_gateway_failure, 2u);
+  EXPECT_EQ(od.enforcing_consecutive_5xx, 50u);
+  EXPECT_EQ(od.enforcing_consecutive_gateway_failure, 100u);
+  EXPECT_EQ(od.interval, Duration(5000));
+  EXPECT_EQ(od.base_ejection_time, Duration(10000));
+  EXPECT_EQ(od.max_ejection_time, Duration(60000));
+  EXPECT_EQ(od.max_ejection_percent, 30u);
+  // The DEFAULT entry, not the HIGH one before it.
+  const CircuitBreakerConfig& cb = red.circuit_breakers;
+  EXPECT_EQ(cb.max_connections, 100u);
+  EXPECT_EQ(cb.max_pending_requests, 50u);
+  EXPECT_EQ(cb.max_requests, 200u);
+  EXPECT_EQ(cb.max_retries, 5u);
+  EXPECT_TRUE(cb.has_retry_budget);
+  EXPECT_EQ(cb.retry_budget_percent, 30.0);
+  EXPECT_EQ(cb.min_retry_concurrency, 4u);
+
+  const Cluster& ewma = *s.clusters[2];
+  EXPECT_EQ(ewma.lb_policy, LbPolicy::PeakEwma);
+  EXPECT_EQ(ewma.ewma_decay, Duration(2000));
+  ASSERT_EQ(ewma.health_checks.size(), 1u);
+  const HealthCheckConfig& tcp = ewma.health_checks[0];
+  EXPECT_EQ(tcp.kind, HealthCheckConfig::Kind::Tcp);
+  EXPECT_EQ(tcp.send, "PING");
+  EXPECT_EQ(tcp.receive, (std::vector<std::string>{"PONG", "\n"}));
+  // Envoy's defaults where the config is silent.
+  EXPECT_EQ(tcp.initial_jitter, Duration(0));
+  EXPECT_EQ(tcp.interval_jitter, Duration(0));
+  EXPECT_EQ(tcp.no_traffic_interval, Duration(60000));
+  EXPECT_FALSE(tcp.unhealthy_interval.has_value());
+  EXPECT_TRUE(tcp.reuse_connection);
+  ASSERT_TRUE(ewma.outlier_detection.has_value());
+  EXPECT_EQ(ewma.outlier_detection->consecutive_5xx, 5u);
+  EXPECT_EQ(ewma.outlier_detection->consecutive_gateway_failure, 5u);
+  EXPECT_EQ(ewma.outlier_detection->enforcing_consecutive_5xx, 100u);
+  EXPECT_EQ(ewma.outlier_detection->enforcing_consecutive_gateway_failure, 0u);
+  EXPECT_EQ(ewma.outlier_detection->interval, Duration(10000));
+  EXPECT_EQ(ewma.outlier_detection->base_ejection_time, Duration(30000));
+  EXPECT_EQ(ewma.outlier_detection->max_ejection_time, Duration(300000));
+  EXPECT_EQ(ewma.outlier_detection->max_ejection_percent, 10u);
+  EXPECT_EQ(ewma.circuit_breakers.max_connections, 1024u);
+  EXPECT_EQ(ewma.circuit_breakers.max_retries, 3u);
+  EXPECT_TRUE(ewma.circuit_breakers.has_retry_budget);
+  EXPECT_EQ(ewma.circuit_breakers.retry_budget_percent, 20.0);
+  EXPECT_EQ(ewma.circuit_breakers.min_retry_concurrency, 3u);
+
+  const Cluster& blue = *s.clusters[1];
+  EXPECT_EQ(blue.lb_policy, LbPolicy::RoundRobin);
+  EXPECT_EQ(blue.healthy_panic_threshold, 50.0);
+  EXPECT_TRUE(blue.health_checks.empty());
+  EXPECT_FALSE(blue.outlier_detection.has_value());
+  EXPECT_FALSE(blue.circuit_breakers.has_retry_budget);
+  EXPECT_EQ(blue.circuit_breakers.max_requests, 1024u);
+
+  const auto& vhosts = s.listeners[0]->routes->virtual_hosts;
+  const ForwardAction& own = *vhosts[0].routes[0].forward;
+  ASSERT_TRUE(own.retry_policy.has_value());
+  const RetryPolicy& rp = *own.retry_policy;
+  EXPECT_EQ(rp.retry_on, RetryPolicy::kGatewayError | RetryPolicy::kReset | RetryPolicy::kConnectFailure |
+                             RetryPolicy::kRefusedStream | RetryPolicy::kRetriableStatusCodes |
+                             RetryPolicy::kRetriable4xx | RetryPolicy::kGrpcCancelled |
+                             RetryPolicy::kGrpcDeadlineExceeded | RetryPolicy::kGrpcInternal |
+                             RetryPolicy::kGrpcResourceExhausted | RetryPolicy::kGrpcUnavailable);
+  EXPECT_EQ(rp.num_retries, 3u);
+  EXPECT_EQ(rp.per_try_timeout, Duration(500));
+  EXPECT_EQ(rp.retriable_status_codes, (std::vector<uint16_t>{409, 503}));
+  EXPECT_TRUE(rp.avoid_previous_hosts);
+  EXPECT_EQ(rp.host_selection_retry_max_attempts, 5u);
+  EXPECT_EQ(rp.back_off_base, Duration(100));
+  EXPECT_EQ(rp.back_off_max, Duration(1000));  // 10 x base
+  EXPECT_EQ(own.idle_timeout, Duration(30000));
+  EXPECT_EQ(own.retry_buffer_limit, 2048u);
+
+  // No policy of its own: the virtual host's, whole, and its buffer limit.
+  const ForwardAction& inherit = *vhosts[0].routes[1].forward;
+  ASSERT_TRUE(inherit.retry_policy.has_value());
+  EXPECT_EQ(inherit.retry_policy->retry_on, RetryPolicy::k5xx);
+  EXPECT_EQ(inherit.retry_policy->num_retries, 4u);
+  EXPECT_EQ(inherit.retry_policy->back_off_base, Duration(25));
+  EXPECT_EQ(inherit.retry_policy->back_off_max, Duration(250));
+  EXPECT_EQ(inherit.retry_buffer_limit, 1024u);
+  EXPECT_EQ(inherit.idle_timeout, Duration(0));
+
+  // Its own policy replaces the virtual host's entirely (retry_on is not inherited).
+  const RetryPolicy& typed = *vhosts[0].routes[2].forward->retry_policy;
+  EXPECT_EQ(typed.retry_on, 0u);
+  EXPECT_EQ(typed.num_retries, 1u);
+  EXPECT_TRUE(typed.avoid_previous_hosts);
+  EXPECT_EQ(typed.host_selection_retry_max_attempts, 1u);
+  EXPECT_EQ(typed.per_try_timeout, Duration(0));
+  EXPECT_EQ(typed.back_off_base, Duration(10));
+  EXPECT_EQ(typed.back_off_max, Duration(1000));
+
+  const ForwardAction& plain = *vhosts[1].routes[0].forward;
+  EXPECT_FALSE(plain.retry_policy.has_value());
+  EXPECT_EQ(plain.retry_buffer_limit, 64u * 1024);
+}
+
+// Rejections of the resilience config: the whole message, path first.
+struct RejectExactly {
+  const char* name;
+  std::string yaml;
+  std::string message;
+};
+
+class CompileRejectsExactly : public ::testing::TestWithParam<RejectExactly> {};
+
+TEST_P(CompileRejectsExactly, WithThisMessage) {
+  StatsStore stats(2);
+  auto snap = compileYaml(GetParam().yaml, stats);
+  ASSERT_FALSE(snap.ok()) << GetParam().name << " was accepted";
+  EXPECT_EQ(snap.status().message(), GetParam().message);
+}
+
+const std::string kC0 = "static_resources.clusters[0].";
+const std::string kR0 =
+    "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].";
+
+std::string redWith(const std::string& extra) { return bootstrapYaml(kSimpleRoutes, extra); }
+
+// A valid health check plus `extra` (its own fields, 6 spaces in) and an HTTP checker.
+std::string healthCheck(const std::string& fields) {
+  return redWith("    health_checks:\n    - " + fields + "\n");
+}
+const std::string kHcBase = "{timeout: 1s, interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, ";
+
+std::string routeRetry(const std::string& policy) {
+  return bootstrapYaml(routesWith("{match: {prefix: /}, route: {cluster: red, retry_policy: " + policy + "}}"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CompileRejectsExactly,
+    ::testing::Values(
+        RejectExactly{"lb_policy_config_alone", redWith("    lb_policy: LOAD_BALANCING_POLICY_CONFIG\n"),
+                      kC0 + "lb_policy: LOAD_BALANCING_POLICY_CONFIG needs load_balancing_policy"},
+        RejectExactly{"lb_policy_and_load_balancing_policy",
+                      redWith("    lb_policy: RANDOM\n    load_balancing_policy: {policies: []}\n"),
+                      kC0 + "lb_policy: RANDOM cannot be combined with load_balancing_policy (set one of them)"},
+        RejectExactly{"choice_count_one",
+                      redWith("    lb_policy: LEAST_REQUEST\n    least_request_lb_config: {choice_count: 1}\n"),
+                      kC0 + "least_request_lb_config.choice_count: 1 is less than 2 (a pick compares at least two hosts)"},
+        RejectExactly{"least_request_config_without_policy", redWith("    least_request_lb_config: {choice_count: 2}\n"),
+                      kC0 + "least_request_lb_config: only applies to lb_policy LEAST_REQUEST"},
+        RejectExactly{"no_policies", redWith("    load_balancing_policy: {}\n"),
+                      kC0 + "load_balancing_policy.policies: at least one policy is required"},
+        RejectExactly{"policy_without_config", redWith("    load_balancing_policy: {policies: [{}]}\n"),
+                      kC0 + "load_balancing_policy.policies[0].typed_extension_config: is required"},
+        RejectExactly{"policy_unknown_type",
+                      redWith("    load_balancing_policy: {policies: [{typed_extension_config: {name: rr, typed_config: "
+                              "{\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}}]}\n"),
+                      kC0 + "load_balancing_policy.policies[0].typed_extension_config.typed_config: type "
+                            "'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' is not supported "
+                            "(type.googleapis.com/trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma is)"},
+        RejectExactly{"ewma_decay_zero",
+                      redWith("    load_balancing_policy: {policies: [{typed_extension_config: {typed_config: "
+                              "{\"@type\": type.googleapis.com/trellis.extensions.load_balancing_policies.peak_ewma.v1."
+                              "PeakEwma, decay_time: 0s}}}]}\n"),
+                      kC0 + "load_balancing_policy.policies[0].typed_extension_config.typed_config.decay_time: 0s must "
+                            "be greater than 0"},
+        RejectExactly{"panic_threshold", redWith("    common_lb_config: {healthy_panic_threshold: {value: 150}}\n"),
+                      kC0 + "common_lb_config.healthy_panic_threshold.value: 150 is not a percentage (0-100)"},
+        RejectExactly{"common_lb_config_other", redWith("    common_lb_config: {update_merge_window: 1s}\n"),
+                      kC0 + "common_lb_config.update_merge_window: is not supported yet (supported fields of "
+                            "envoy.config.cluster.v3.Cluster.CommonLbConfig: healthy_panic_threshold)"},
+        RejectExactly{"two_health_checks",
+                      redWith("    health_checks: [" + kHcBase + "tcp_health_check: {}}, " + kHcBase +
+                              "tcp_health_check: {}}]\n"),
+                      kC0 + "health_checks: 2 entries; Trellis runs one health check per cluster"},
+        RejectExactly{"hc_timeout_required",
+                      healthCheck("{interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].timeout: is required"},
+        RejectExactly{"hc_interval_required",
+                      healthCheck("{timeout: 1s, unhealthy_threshold: 1, healthy_threshold: 1, tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].interval: is required"},
+        RejectExactly{"hc_unhealthy_threshold_required",
+                      healthCheck("{timeout: 1s, interval: 1s, healthy_threshold: 1, tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].unhealthy_threshold: is required"},
+        RejectExactly{"hc_healthy_threshold_required",
+                      healthCheck("{timeout: 1s, interval: 1s, unhealthy_threshold: 1, tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].healthy_threshold: is required"},
+        RejectExactly{"hc_threshold_zero",
+                      healthCheck("{timeout: 1s, interval: 1s, unhealthy_threshold: 0, healthy_threshold: 1, "
+                                  "tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].unhealthy_threshold: 0 is less than 1"},
+        RejectExactly{"hc_timeout_zero",
+                      healthCheck("{timeout: 0s, interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, "
+                                  "tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].timeout: 0s must be greater than 0"},
+        RejectExactly{"hc_negative_jitter", healthCheck(kHcBase + "interval_jitter: -1s, tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].interval_jitter: -1s must not be negative"},
+        RejectExactly{"hc_unhealthy_interval_zero", healthCheck(kHcBase + "unhealthy_interval: 0s, tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].unhealthy_interval: 0s must be greater than 0"},
+        RejectExactly{"hc_no_checker", healthCheck(kHcBase + "reuse_connection: true}"),
+                      kC0 + "health_checks[0]: one of http_health_check or tcp_health_check is required"},
+        RejectExactly{"hc_always_log", healthCheck(kHcBase + "always_log_health_check_failures: true, tcp_health_check: {}}"),
+                      kC0 + "health_checks[0].always_log_health_check_failures: is not supported yet (supported fields "
+                            "of envoy.config.core.v3.HealthCheck: timeout, interval, initial_jitter, interval_jitter, "
+                            "unhealthy_threshold, healthy_threshold, reuse_connection, interval_jitter_percent, "
+                            "http_health_check, tcp_health_check, no_traffic_interval, unhealthy_interval, "
+                            "unhealthy_edge_interval, healthy_edge_interval)"},
+        RejectExactly{"http_path_required", healthCheck(kHcBase + "http_health_check: {host: x}}"),
+                      kC0 + "health_checks[0].http_health_check.path: is required"},
+        RejectExactly{"http_path_slash", healthCheck(kHcBase + "http_health_check: {path: healthz}}"),
+                      kC0 + "health_checks[0].http_health_check.path: 'healthz' must start with '/'"},
+        RejectExactly{"http_headers_to_remove",
+                      healthCheck(kHcBase + "http_health_check: {path: /, request_headers_to_remove: [x]}}"),
+                      kC0 + "health_checks[0].http_health_check.request_headers_to_remove: is not supported yet "
+                            "(supported fields of envoy.config.core.v3.HealthCheck.HttpHealthCheck: host, path, "
+                            "request_headers_to_add, expected_statuses)"},
+        RejectExactly{"http_header_key_required",
+                      healthCheck(kHcBase + "http_health_check: {path: /, request_headers_to_add: [{header: {value: v}}]}}"),
+                      kC0 + "health_checks[0].http_health_check.request_headers_to_add[0].header.key: is required"},
+        RejectExactly{"http_expected_statuses",
+                      healthCheck(kHcBase + "http_health_check: {path: /, expected_statuses: [{start: 200, end: 201}, "
+                                            "{start: 200, end: 200}]}}"),
+                      kC0 + "health_checks[0].http_health_check.expected_statuses[1]: [200, 200) is not a range of "
+                            "statuses (100 <= start < end <= 600)"},
+        RejectExactly{"http_expected_statuses_end", healthCheck(kHcBase + "http_health_check: {path: /, expected_statuses: "
+                                                                          "[{start: 500, end: 601}]}}"),
+                      kC0 + "health_checks[0].http_health_check.expected_statuses[0]: [500, 601) is not a range of "
+                            "statuses (100 <= start < end <= 600)"},
+        RejectExactly{"tcp_bad_hex", healthCheck(kHcBase + "tcp_health_check: {send: {text: \"0g\"}}}"),
+                      kC0 + "health_checks[0].tcp_health_check.send.text: '0g' is not hex (an even number of digits "
+                            "0-9, a-f, A-F)"},
+        RejectExactly{"tcp_odd_hex", healthCheck(kHcBase + "tcp_health_check: {send: {text: \"abc\"}}}"),
+                      kC0 + "health_checks[0].tcp_health_check.send.text: 'abc' is not hex (an even number of digits "
+                            "0-9, a-f, A-F)"},
+        RejectExactly{"tcp_empty_payload", healthCheck(kHcBase + "tcp_health_check: {receive: [{}]}}"),
+                      kC0 + "health_checks[0].tcp_health_check.receive[0]: one of text or binary is required"},
+        RejectExactly{"outlier_enforcing", redWith("    outlier_detection: {enforcing_consecutive_5xx: 101}\n"),
+                      kC0 + "outlier_detection.enforcing_consecutive_5xx: 101 is not a percentage (0-100)"},
+        RejectExactly{"outlier_max_ejection_percent", redWith("    outlier_detection: {max_ejection_percent: 200}\n"),
+                      kC0 + "outlier_detection.max_ejection_percent: 200 is not a percentage (0-100)"},
+        RejectExactly{"outlier_consecutive_zero", redWith("    outlier_detection: {consecutive_gateway_failure: 0}\n"),
+                      kC0 + "outlier_detection.consecutive_gateway_failure: 0 is less than 1 (set "
+                            "enforcing_consecutive_gateway_failure to 0 to disable it)"},
+        RejectExactly{"outlier_interval_zero", redWith("    outlier_detection: {interval: 0s}\n"),
+                      kC0 + "outlier_detection.interval: 0s must be greater than 0"},
+        RejectExactly{"outlier_max_below_base", redWith("    outlier_detection: {base_ejection_time: 400s}\n"),
+                      kC0 + "outlier_detection.max_ejection_time: 300000ms is less than base_ejection_time (400000ms)"},
+        RejectExactly{"outlier_other", redWith("    outlier_detection: {consecutive_5xx: 2}\n    dns_refresh_rate: 1s\n"),
+                      kC0 + "dns_refresh_rate: is not supported yet (supported fields of envoy.config.cluster.v3.Cluster: "
+                            "name, type, connect_timeout, lb_policy, load_assignment, eds_cluster_config, "
+                            "least_request_lb_config, load_balancing_policy, common_lb_config, health_checks, "
+                            "outlier_detection, circuit_breakers)"},
+        RejectExactly{"breaker_two_defaults",
+                      redWith("    circuit_breakers: {thresholds: [{max_connections: 1}, {priority: DEFAULT}]}\n"),
+                      kC0 + "circuit_breakers.thresholds[1].priority: a second entry for DEFAULT (one entry per priority)"},
+        RejectExactly{"breaker_two_highs",
+                      redWith("    circuit_breakers: {thresholds: [{priority: HIGH}, {priority: HIGH}]}\n"),
+                      kC0 + "circuit_breakers.thresholds[1].priority: a second entry for HIGH (one entry per priority)"},
+        RejectExactly{"breaker_track_remaining", redWith("    circuit_breakers: {thresholds: [{track_remaining: true}]}\n"),
+                      kC0 + "circuit_breakers.thresholds[0].track_remaining: is not supported yet (supported fields of "
+                            "envoy.config.cluster.v3.CircuitBreakers.Thresholds: priority, max_connections, "
+                            "max_pending_requests, max_requests, max_retries, retry_budget)"},
+        RejectExactly{"breaker_high_checked_too",
+                      redWith("    circuit_breakers: {thresholds: [{priority: HIGH, max_connection_pools: 1}]}\n"),
+                      kC0 + "circuit_breakers.thresholds[0].max_connection_pools: is not supported yet (supported "
+                            "fields of envoy.config.cluster.v3.CircuitBreakers.Thresholds: priority, max_connections, "
+                            "max_pending_requests, max_requests, max_retries, retry_budget)"},
+        RejectExactly{"breaker_budget_percent",
+                      redWith("    circuit_breakers: {thresholds: [{retry_budget: {budget_percent: {value: 120}}}]}\n"),
+                      kC0 + "circuit_breakers.thresholds[0].retry_budget.budget_percent.value: 120 is not a percentage "
+                            "(0-100)"},
+        RejectExactly{"retry_on_unknown", routeRetry("{retry_on: \"5xx, retriable-headers\"}"),
+                      kR0 + "route.retry_policy.retry_on: 'retriable-headers' is not supported (5xx, gateway-error, "
+                            "reset, connect-failure, refused-stream, retriable-status-codes, retriable-4xx, cancelled, "
+                            "deadline-exceeded, internal, resource-exhausted, unavailable are)"},
+        RejectExactly{"retriable_status_code", routeRetry("{retriable_status_codes: [503, 700]}"),
+                      kR0 + "route.retry_policy.retriable_status_codes[1]: 700 is not an HTTP status (100-599)"},
+        RejectExactly{"host_predicate_name", routeRetry("{retry_host_predicate: [{name: envoy.retry_host_predicates.omit_canary_hosts}]}"),
+                      kR0 + "route.retry_policy.retry_host_predicate[0].name: 'envoy.retry_host_predicates.omit_canary_hosts' "
+                            "is not supported (envoy.retry_host_predicates.previous_hosts is)"},
+        RejectExactly{"host_predicate_type",
+                      routeRetry("{retry_host_predicate: [{name: envoy.retry_host_predicates.previous_hosts, typed_config: "
+                                 "{\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]}"),
+                      kR0 + "route.retry_policy.retry_host_predicate[0].typed_config: type "
+                            "'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' is not supported "
+                            "(type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate is)"},
+        RejectExactly{"host_selection_attempts", routeRetry("{host_selection_retry_max_attempts: -1}"),
+                      kR0 + "route.retry_policy.host_selection_retry_max_attempts: -1 is out of range (1-4294967295)"},
+        RejectExactly{"back_off_base_required", routeRetry("{retry_back_off: {max_interval: 1s}}"),
+                      kR0 + "route.retry_policy.retry_back_off.base_interval: is required"},
+        RejectExactly{"back_off_base_zero", routeRetry("{retry_back_off: {base_interval: 0s}}"),
+                      kR0 + "route.retry_policy.retry_back_off.base_interval: 0s must be greater than 0"},
+        RejectExactly{"back_off_max_below_base", routeRetry("{retry_back_off: {base_interval: 0.1s, max_interval: 0.01s}}"),
+                      kR0 + "route.retry_policy.retry_back_off.max_interval: 10ms is less than base_interval (100ms)"},
+        RejectExactly{"per_try_timeout_negative", routeRetry("{per_try_timeout: -1s}"),
+                      kR0 + "route.retry_policy.per_try_timeout: -1s must not be negative"},
+        RejectExactly{"per_try_idle_timeout", routeRetry("{per_try_idle_timeout: 1s}"),
+                      kR0 + "route.retry_policy.per_try_idle_timeout: is not supported yet (supported fields of "
+                            "envoy.config.route.v3.RetryPolicy: retry_on, num_retries, per_try_timeout, "
+                            "retry_host_predicate, host_selection_retry_max_attempts, retriable_status_codes, "
+                            "retry_back_off)"},
+        RejectExactly{"virtual_host_retry_policy", bootstrapYaml(R"(
+            virtual_hosts:
+            - {name: a, domains: ["*"], retry_policy: {retry_on: "5xx,bogus"}, routes: []}
+)"),
+                      "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config."
+                      "virtual_hosts[0].retry_policy.retry_on: 'bogus' is not supported (5xx, gateway-error, reset, "
+                      "connect-failure, refused-stream, retriable-status-codes, retriable-4xx, cancelled, "
+                      "deadline-exceeded, internal, resource-exhausted, unavailable are)"},
+        RejectExactly{"idle_timeout_zero",
+                      bootstrapYaml(routesWith("{match: {prefix: /}, route: {cluster: red, idle_timeout: 0s}}")),
+                      kR0 + "route.idle_timeout: 0s (no idle timeout) is not supported yet; leave idle_timeout unset "
+                            "for the listener's"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace trellis::proxy
