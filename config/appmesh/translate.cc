@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -20,8 +21,10 @@
 #include "envoy/config/core/v3/address.pb.h"
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/config/core/v3/config_source.pb.h"
+#include "envoy/config/core/v3/health_check.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "re2/re2.h"
 
 namespace trellis::config::appmesh {
@@ -39,6 +42,16 @@ constexpr char kHcmFilter[] = "envoy.filters.network.http_connection_manager";
 constexpr char kRouterFilter[] = "envoy.filters.http.router";
 constexpr int64_t kDefaultPerRequestMillis = 15000;  // App Mesh's default perRequest timeout
 constexpr int64_t kConnectTimeoutMillis = 1000;      // Trellis's choice for every cluster
+// App Mesh's circuit breaker limits where none are configured ("effectively disables circuit
+// breakers", for meshes created after 2020-07-29): every threshold at this value.
+constexpr uint32_t kUnlimited = 2147483647;
+// App Mesh's default retry policy (README.md, "Resilience").
+constexpr char kDefaultRetryOn[] =
+    "connect-failure,refused-stream,reset,retriable-status-codes,unavailable";
+constexpr uint32_t kDefaultNumRetries = 2;
+constexpr uint32_t kDefaultRetriableStatus = 503;
+constexpr int64_t kDefaultHostSelectionAttempts = 5;
+constexpr char kPreviousHosts[] = "envoy.retry_host_predicates.previous_hosts";
 
 // ------------------------------------------------------------------------------- small helpers
 
@@ -65,6 +78,13 @@ bool isIpv6(const std::string& address) {
 void setMillis(google::protobuf::Duration* out, int64_t millis) {
   out->set_seconds(millis / 1000);
   out->set_nanos(static_cast<int32_t>((millis % 1000) * 1000000));
+}
+
+// App Mesh counts in int64; Envoy's counters are UInt32Value.
+uint32_t toUint32(int64_t value) {
+  if (value < 0) return 0;
+  constexpr int64_t kMax = std::numeric_limits<uint32_t>::max();
+  return static_cast<uint32_t>(std::min(value, kMax));
 }
 
 void setAdsSource(core::ConfigSource* source) {
@@ -118,7 +138,26 @@ bool clientTlsRequired(const std::optional<ClientPolicy>& policy, int64_t port) 
          std::find(tls.ports.begin(), tls.ports.end(), port) != tls.ports.end();
 }
 
-ClusterProto edsCluster(const std::string& name) {
+// One threshold set (priority DEFAULT, proto3's zero, so left unset): App Mesh's unlimited
+// values, except what `pool` (the listener's connectionPool, on the local-app cluster only)
+// limits.
+void setCircuitBreakers(const ConnectionPool* pool, ClusterProto& cluster) {
+  auto* limits = cluster.mutable_circuit_breakers()->add_thresholds();
+  uint32_t connections = kUnlimited;
+  uint32_t pending = kUnlimited;
+  uint32_t requests = kUnlimited;
+  if (pool != nullptr) {
+    if (pool->maxConnections) connections = toUint32(*pool->maxConnections);
+    if (pool->maxPendingRequests) pending = toUint32(*pool->maxPendingRequests);
+    if (pool->maxRequests) requests = toUint32(*pool->maxRequests);
+  }
+  limits->mutable_max_connections()->set_value(connections);
+  limits->mutable_max_pending_requests()->set_value(pending);
+  limits->mutable_max_requests()->set_value(requests);
+  limits->mutable_max_retries()->set_value(kUnlimited);
+}
+
+ClusterProto edsCluster(const std::string& name, const ConnectionPool* pool = nullptr) {
   ClusterProto cluster;
   cluster.set_name(name);
   cluster.set_type(ClusterProto::EDS);
@@ -126,7 +165,105 @@ ClusterProto edsCluster(const std::string& name) {
   cluster.mutable_eds_cluster_config()->set_service_name(name);
   setMillis(cluster.mutable_connect_timeout(), kConnectTimeoutMillis);
   cluster.set_lb_policy(ClusterProto::ROUND_ROBIN);
+  setCircuitBreakers(pool, cluster);
   return cluster;
+}
+
+const Listener* listenerOn(const VirtualNode& node, int64_t port) {
+  for (const Listener& listener : node.spec.listeners) {
+    if (listener.portMapping.port == port) return &listener;
+  }
+  return nullptr;
+}
+
+// A listener's healthCheck -> the HealthCheck its callers run against its endpoints. Returns
+// why it cannot be, if it cannot.
+std::optional<std::string> healthCheckOf(const HealthCheckPolicy& policy, int64_t listenerPort,
+                                         core::HealthCheck* out) {
+  if (policy.port && *policy.port != listenerPort) {
+    // Checks go to each endpoint's address and port, the ones callers send this listener's
+    // traffic to; a check elsewhere needs a per-check port, which the proxy's HealthCheck lacks.
+    return absl::StrCat("port ", *policy.port, " is not the listener's port ", listenerPort,
+                        ", and a check can only go where the listener's traffic goes (no "
+                        "per-check port): left out, every endpoint counts as healthy");
+  }
+  switch (policy.protocol) {
+    case PortProtocol::kHttp:
+      if (!policy.path || policy.path->empty()) {
+        return "protocol http without a path (App Mesh leaves it optional, an HTTP check needs "
+               "one): left out, every endpoint counts as healthy";
+      }
+      out->mutable_http_health_check()->set_path(*policy.path);
+      break;
+    case PortProtocol::kTcp:
+      out->mutable_tcp_health_check();  // nothing sent: the check is the connect
+      break;
+    case PortProtocol::kHttp2:
+      return "protocol http2: left out, trellis-proxy has no HTTP/2 client to check with yet "
+             "(every endpoint counts as healthy)";
+    case PortProtocol::kGrpc:
+      return "protocol grpc: left out, the gRPC Health Checking Protocol needs HTTP/2, which "
+             "trellis-proxy does not speak yet (every endpoint counts as healthy)";
+  }
+  setMillis(out->mutable_timeout(), policy.timeoutMillis);
+  setMillis(out->mutable_interval(), policy.intervalMillis);
+  out->mutable_healthy_threshold()->set_value(toUint32(policy.healthyThreshold));
+  out->mutable_unhealthy_threshold()->set_value(toUint32(policy.unhealthyThreshold));
+  return std::nullopt;
+}
+
+void setOutlierDetection(const OutlierDetection& detection, ClusterProto& cluster) {
+  auto* out = cluster.mutable_outlier_detection();
+  out->mutable_consecutive_5xx()->set_value(toUint32(detection.maxServerErrors));
+  setMillis(out->mutable_interval(), detection.interval.toMillis());
+  setMillis(out->mutable_base_ejection_time(), detection.baseEjectionDuration.toMillis());
+  out->mutable_max_ejection_percent()->set_value(toUint32(detection.maxEjectionPercent));
+}
+
+// App Mesh retry events -> Envoy's retry_on conditions (App Mesh's API reference: server-error
+// is 500-508, 510 and 511, gateway-error 502-504, both with reset; client-error 409;
+// stream-error a refused stream; connection-error a connect failure). The conditions are sorted
+// and each given once, so the output does not depend on the events' order.
+void setRetryPolicy(const RetryPolicy& policy, xroute::RetryPolicy* out) {
+  std::set<std::string> on;
+  std::set<uint32_t> codes;
+  for (const std::string& event : policy.httpRetryEvents.value_or(std::vector<std::string>{})) {
+    if (event == "server-error") {
+      on.insert({"retriable-status-codes", "reset"});
+      for (uint32_t code = 500; code <= 511; ++code) {
+        if (code != 509) codes.insert(code);
+      }
+    } else if (event == "gateway-error") {
+      on.insert({"gateway-error", "reset"});
+    } else if (event == "client-error") {
+      on.insert("retriable-4xx");
+    } else if (event == "stream-error") {
+      on.insert("refused-stream");
+    }
+  }
+  for (const std::string& event : policy.tcpRetryEvents.value_or(std::vector<std::string>{})) {
+    if (event == "connection-error") on.insert("connect-failure");
+  }
+  // gRPC events are Envoy's gRPC conditions under the same names.
+  for (const std::string& event : policy.grpcRetryEvents.value_or(std::vector<std::string>{})) {
+    on.insert(event);
+  }
+  out->set_retry_on(absl::StrJoin(on, ","));
+  out->mutable_num_retries()->set_value(toUint32(policy.maxRetries));
+  const int64_t perTry = policy.perRetryTimeout.toMillis();
+  if (perTry > 0) setMillis(out->mutable_per_try_timeout(), perTry);  // 0: no per-try limit
+  for (uint32_t code : codes) out->add_retriable_status_codes(code);
+}
+
+void setDefaultRetryPolicy(xroute::RetryPolicy* out) {
+  out->set_retry_on(kDefaultRetryOn);
+  out->mutable_num_retries()->set_value(kDefaultNumRetries);
+  out->add_retriable_status_codes(kDefaultRetriableStatus);
+  auto* predicate = out->add_retry_host_predicate();
+  predicate->set_name(kPreviousHosts);
+  predicate->mutable_typed_config()->PackFrom(
+      envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate());
+  out->set_host_selection_retry_max_attempts(kDefaultHostSelectionAttempts);
 }
 
 ListenerProto httpListener(const std::string& name, const HostPort& address, const char* statPrefix,
@@ -304,7 +441,8 @@ struct TargetEndpoints {
 
 class Translator {
  public:
-  Translator(const MeshSet& set, const Resolver& resolve) : set_(set), resolve_(resolve) {}
+  Translator(const MeshSet& set, const Resolver& resolve, const TranslateOptions& options)
+      : set_(set), resolve_(resolve), options_(options) {}
 
   TranslateResult run() {
     reportLeftOut();
@@ -364,19 +502,13 @@ class Translator {
                             ": trellis-proxy speaks HTTP/1.1 only for now; HTTP/2 and gRPC "
                             "requests to or from this port fail"));
         }
+        // A health check its callers cannot run (the same for every caller).
         if (listener.healthCheck) {
-          warn(node.source, resource, join(base, "healthCheck"),
-               "left out: trellis-proxy has no active health checks yet (every endpoint counts "
-               "as healthy)");
-        }
-        if (listener.outlierDetection) {
-          warn(node.source, resource, join(base, "outlierDetection"),
-               "left out: trellis-proxy has no outlier detection yet");
-        }
-        if (listener.connectionPool) {
-          warn(node.source, resource, join(base, "connectionPool"),
-               "left out: trellis-proxy has no circuit breakers yet (no connection or request "
-               "limits)");
+          core::HealthCheck unused;
+          if (std::optional<std::string> why =
+                  healthCheckOf(*listener.healthCheck, listener.portMapping.port, &unused)) {
+            warn(node.source, resource, join(base, "healthCheck"), *why);
+          }
         }
         // STRICT TLS is an error, reported where the inbound listener would be built.
         if (listener.tls && listener.tls->mode == ListenerTlsMode::kPermissive) {
@@ -388,30 +520,6 @@ class Translator {
       if (node.spec.logging && node.spec.logging->accessLogFile) {
         warn(node.source, resource, join(spec, "logging.accessLog"),
              "left out: access logs are not configured over xDS yet");
-      }
-    }
-    for (const Route& route : set_.routes) {
-      const std::string kind = routeKind(route.spec);
-      const std::string base = join(route.source.specPath, kind);
-      const std::optional<RetryPolicy>* retry = nullptr;
-      const std::optional<RouteTimeout>* timeout = nullptr;
-      if (route.spec.httpRoute) {
-        retry = &route.spec.httpRoute->retryPolicy;
-        timeout = &route.spec.httpRoute->timeout;
-      } else if (route.spec.http2Route) {
-        retry = &route.spec.http2Route->retryPolicy;
-        timeout = &route.spec.http2Route->timeout;
-      } else if (route.spec.grpcRoute) {
-        retry = &route.spec.grpcRoute->retryPolicy;
-        timeout = &route.spec.grpcRoute->timeout;
-      }
-      if (retry && retry->has_value()) {
-        warn(route.source, resourceOf(route), join(base, "retryPolicy"),
-             "left out: trellis-proxy has no retries yet");
-      }
-      if (timeout && timeout->has_value() && (*timeout)->idle) {
-        warn(route.source, resourceOf(route), join(base, "timeout.idle"),
-             "left out: trellis-proxy has no per-route idle timeout yet");
       }
     }
     for (const VirtualGateway& gateway : set_.virtualGateways) {
@@ -493,7 +601,10 @@ class Translator {
       }
     }
     const std::string cluster = clusterName("ingress", node, port);
-    build.clusters.emplace(cluster, edsCluster(cluster));
+    // The connection pool limits what reaches the local app (App Mesh applied it here, on the
+    // destination side, and left callers unlimited).
+    const ConnectionPool* pool = served->connectionPool ? &*served->connectionPool : nullptr;
+    build.clusters.emplace(cluster, edsCluster(cluster, pool));
     LoadAssignment assignment;
     assignment.set_cluster_name(cluster);
     setSocketAddress(
@@ -517,6 +628,7 @@ class Translator {
     route->mutable_match()->set_prefix("/");
     route->mutable_route()->set_cluster(cluster);
     setMillis(route->mutable_route()->mutable_timeout(), perRequest);
+    if (idle) setMillis(route->mutable_route()->mutable_idle_timeout(), *idle);
     build.routes.emplace(routes.name(), std::move(routes));
 
     const std::string name = listenerName("ingress", address);
@@ -676,16 +788,22 @@ class Translator {
                          const std::string& callerPath, xroute::VirtualHost& host,
                          ProxyBuild& build) {
     int64_t perRequest = kDefaultPerRequestMillis;
-    for (const Listener& listener : target.spec.listeners) {
-      if (listener.portMapping.port == port && listener.timeout) {
-        perRequest = millisOr(listener.timeout->perRequest, kDefaultPerRequestMillis);
-      }
+    std::optional<int64_t> idle;
+    const Listener* listener = listenerOn(target, port);
+    if (listener != nullptr && listener->timeout) {
+      perRequest = millisOr(listener->timeout->perRequest, kDefaultPerRequestMillis);
+      if (listener->timeout->idle) idle = listener->timeout->idle->toMillis();
     }
     xroute::Route* route = host.add_routes();
     route->set_name(target.name);
     route->mutable_match()->set_prefix("/");
-    route->mutable_route()->set_cluster(targetCluster(caller, target, port, callerPath, build));
-    setMillis(route->mutable_route()->mutable_timeout(), perRequest);
+    xroute::RouteAction* action = route->mutable_route();
+    action->set_cluster(targetCluster(caller, target, port, callerPath, build));
+    setMillis(action->mutable_timeout(), perRequest);
+    if (idle) setMillis(action->mutable_idle_timeout(), *idle);
+    // App Mesh gave a virtual node provider's route its default retry policy too (and no way
+    // to set another).
+    if (options_.defaultRetryPolicy) setDefaultRetryPolicy(action->mutable_retry_policy());
   }
 
   // A service provided by a router: its routes for `port`, in priority order.
@@ -729,6 +847,7 @@ class Translator {
     out.set_name(route.name);
     std::optional<std::string> why;
     const std::optional<RouteTimeout>* timeout = nullptr;
+    const std::optional<RetryPolicy>* retry = nullptr;
     if (spec.httpRoute || spec.http2Route) {
       const HttpRoute& http = spec.httpRoute ? *spec.httpRoute : *spec.http2Route;
       if (http.match.scheme && absl::AsciiStrToLower(*http.match.scheme) != "http") {
@@ -740,9 +859,11 @@ class Translator {
       }
       why = httpMatch(http.match, join(base, "match"), out.mutable_match());
       timeout = &http.timeout;
+      retry = &http.retryPolicy;
     } else if (spec.grpcRoute) {
       why = grpcMatch(spec.grpcRoute->match, join(base, "match"), out.mutable_match());
       timeout = &spec.grpcRoute->timeout;
+      retry = &spec.grpcRoute->retryPolicy;
     } else {
       why = absl::StrCat(base,
                          ": tcp routes are not translated yet (trellis-proxy has no TCP proxy)");
@@ -785,6 +906,14 @@ class Translator {
                                    ? millisOr((*timeout)->perRequest, kDefaultPerRequestMillis)
                                    : kDefaultPerRequestMillis;
     setMillis(action->mutable_timeout(), perRequest);
+    if (timeout && timeout->has_value() && (*timeout)->idle) {
+      setMillis(action->mutable_idle_timeout(), (*timeout)->idle->toMillis());
+    }
+    if (retry && retry->has_value()) {
+      setRetryPolicy(**retry, action->mutable_retry_policy());
+    } else if (options_.defaultRetryPolicy) {
+      setDefaultRetryPolicy(action->mutable_retry_policy());
+    }
     return true;
   }
 
@@ -793,7 +922,19 @@ class Translator {
                             const std::string& callerPath, ProxyBuild& build) {
     const std::string name = clusterName("egress", target, port);
     if (build.clusters.count(name) != 0) return name;
-    build.clusters.emplace(name, edsCluster(name));
+    ClusterProto cluster = edsCluster(name);
+    // The target listener's health check and outlier detection run in every caller (App Mesh:
+    // outlier detection "applied at the client Envoy"). Its connection pool does not: App Mesh
+    // applied that on the target's own proxy and left callers unlimited.
+    if (const Listener* listener = listenerOn(target, port)) {
+      core::HealthCheck check;
+      if (listener->healthCheck &&
+          !healthCheckOf(*listener->healthCheck, port, &check).has_value()) {
+        *cluster.add_health_checks() = std::move(check);
+      }
+      if (listener->outlierDetection) setOutlierDetection(*listener->outlierDetection, cluster);
+    }
+    build.clusters.emplace(name, std::move(cluster));
     const TargetEndpoints& endpoints = endpointsOf(target, port, name);
     build.endpoints.emplace(name, endpoints.assignment);
     if (endpoints.problem) {
@@ -914,6 +1055,7 @@ class Translator {
 
   const MeshSet& set_;
   const Resolver& resolve_;
+  const TranslateOptions options_;
   TranslateResult result_;
   std::set<std::string> reported_;
   std::map<std::string, TargetEndpoints> targets_;                       // by cluster name
@@ -926,8 +1068,9 @@ std::string nodeKey(std::string_view mesh, std::string_view virtualNode) {
   return absl::StrCat("mesh/", std::string(mesh), "/virtualNode/", std::string(virtualNode));
 }
 
-TranslateResult translate(const MeshSet& mesh, const Resolver& resolve) {
-  return Translator(mesh, resolve).run();
+TranslateResult translate(const MeshSet& mesh, const Resolver& resolve,
+                          const TranslateOptions& options) {
+  return Translator(mesh, resolve, options).run();
 }
 
 }  // namespace trellis::config::appmesh

@@ -49,15 +49,25 @@ struct TranslateResult {
   // unresolvable hostname, a TCP listener or route, TLS the proxy cannot do. One line each,
   // naming the file, the resource, the field and the effect.
   std::vector<std::string> errors;
-  // App Mesh features left out where traffic still flows (retries, health checks, outlier
-  // detection, connection pools, access logs, ...). One line per resource and field.
+  // App Mesh features left out where traffic still flows (access logs, HTTP/2 and gRPC health
+  // checks, ...). One line per resource and field.
   std::vector<std::string> warnings;
+};
+
+// Choices where Trellis can follow App Mesh or not. The defaults are App Mesh's behaviour for a
+// mesh created after 2020-07-29.
+struct TranslateOptions {
+  // A route without a retryPolicy, and the route to a virtual node provider, get App Mesh's
+  // default retry policy (see README.md, "Resilience"). false: they get none, like the meshes App
+  // Mesh created before 2020-07-29.
+  bool defaultRetryPolicy = true;
 };
 
 // Translates every virtual node of every mesh in `mesh`. The input should have passed
 // validate(); anything validation would reject that reaches here becomes an error line, never a
 // crash, and never a resource the proxy would refuse.
-TranslateResult translate(const MeshSet& mesh, const Resolver& resolve);
+TranslateResult translate(const MeshSet& mesh, const Resolver& resolve,
+                          const TranslateOptions& options = {});
 
 // "mesh/MESH/virtualNode/NODE".
 std::string nodeKey(std::string_view mesh, std::string_view virtualNode);

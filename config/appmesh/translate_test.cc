@@ -26,6 +26,7 @@
 #include "config/appmesh/validate.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
@@ -45,7 +46,9 @@ constexpr char kTestdata[] = "config/appmesh/testdata/";
 // ------------------------------------------------------------------------ what the proxy takes
 
 // The fields trellis-proxy accepts (proxy/snapshot/compile.cc), per message type. A field set
-// outside this list would make the proxy NACK the whole update.
+// outside this list would make the proxy NACK the whole update. Health checks, outlier
+// detection, circuit breakers, retry policies and route idle timeouts are the ones the proxy's
+// upstream-resilience contract (proxy/snapshot/snapshot.h) takes.
 const std::map<std::string, std::set<std::string>>& acceptedFields() {
   static const auto* fields = new std::map<std::string, std::set<std::string>>{
       {"envoy.config.listener.v3.Listener",
@@ -78,13 +81,30 @@ const std::map<std::string, std::set<std::string>>& acceptedFields() {
        {"exact", "prefix", "suffix", "contains", "safe_regex"}},
       {"envoy.type.matcher.v3.RegexMatcher", {"regex"}},
       {"envoy.config.route.v3.RouteAction",
-       {"cluster", "weighted_clusters", "timeout", "prefix_rewrite"}},
+       {"cluster", "weighted_clusters", "timeout", "prefix_rewrite", "idle_timeout",
+        "retry_policy"}},
+      {"envoy.config.route.v3.RetryPolicy",
+       {"retry_on", "num_retries", "per_try_timeout", "retry_host_predicate",
+        "host_selection_retry_max_attempts", "retriable_status_codes"}},
+      {"envoy.config.route.v3.RetryPolicy.RetryHostPredicate", {"name", "typed_config"}},
+      {"envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate", {}},
       {"envoy.config.route.v3.WeightedCluster", {"clusters"}},
       {"envoy.config.route.v3.WeightedCluster.ClusterWeight", {"name", "weight"}},
       {"envoy.config.route.v3.DirectResponseAction", {"status", "body"}},
       {"envoy.config.core.v3.DataSource", {"inline_string"}},
       {"envoy.config.cluster.v3.Cluster",
-       {"name", "type", "eds_cluster_config", "connect_timeout", "lb_policy"}},
+       {"name", "type", "eds_cluster_config", "connect_timeout", "lb_policy", "health_checks",
+        "outlier_detection", "circuit_breakers"}},
+      {"envoy.config.core.v3.HealthCheck",
+       {"timeout", "interval", "unhealthy_threshold", "healthy_threshold", "http_health_check",
+        "tcp_health_check"}},
+      {"envoy.config.core.v3.HealthCheck.HttpHealthCheck", {"path"}},
+      {"envoy.config.core.v3.HealthCheck.TcpHealthCheck", {}},
+      {"envoy.config.cluster.v3.OutlierDetection",
+       {"consecutive_5xx", "interval", "base_ejection_time", "max_ejection_percent"}},
+      {"envoy.config.cluster.v3.CircuitBreakers", {"thresholds"}},
+      {"envoy.config.cluster.v3.CircuitBreakers.Thresholds",
+       {"priority", "max_connections", "max_pending_requests", "max_requests", "max_retries"}},
       {"envoy.config.cluster.v3.Cluster.EdsClusterConfig", {"eds_config", "service_name"}},
       {"envoy.config.endpoint.v3.ClusterLoadAssignment", {"cluster_name", "endpoints"}},
       {"envoy.config.endpoint.v3.LocalityLbEndpoints", {"lb_endpoints"}},
@@ -105,10 +125,13 @@ void expectAccepted(const pb::Message& message, const std::string& path) {
     const auto& any = static_cast<const pb::Any&>(message);
     hcm::HttpConnectionManager manager;
     envoy::extensions::filters::http::router::v3::Router router;
+    envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate previousHosts;
     if (any.UnpackTo(&manager)) {
       expectAccepted(manager, path);
     } else if (any.UnpackTo(&router)) {
       expectAccepted(router, path);
+    } else if (any.UnpackTo(&previousHosts)) {
+      expectAccepted(previousHosts, path);
     } else {
       ADD_FAILURE() << path << ": Any of unexpected type " << any.type_url();
     }
@@ -409,9 +432,383 @@ TEST(TranslateColorApp, FrontReachesTheColortellersThroughTheirSidecars) {
   const ProxyResources& red = proxyOf(result, "colorteller-red", "color-mesh");
   EXPECT_THAT(endpointsOf(red, "cds_ingress_color-mesh_colorteller-red_9080"),
               ElementsAre("127.0.0.1:9081"));
-  // The route's retry policy and the health checks are reported as left out.
-  EXPECT_THAT(absl::StrJoin(result.warnings, "\n"), HasSubstr("retryPolicy: left out"));
-  EXPECT_THAT(absl::StrJoin(result.warnings, "\n"), HasSubstr("healthCheck: left out"));
+  // The colortellers' health check runs in front's proxy, the route keeps its retry policy, and
+  // only the access log is left out.
+  const auto& redCluster = front.clusters[2];
+  ASSERT_EQ(redCluster.health_checks_size(), 1);
+  EXPECT_EQ(redCluster.health_checks(0).http_health_check().path(), "/ping");
+  const auto& route =
+      routesNamed(front, "rds_egress_color-mesh_front").virtual_hosts(0).routes(0).route();
+  EXPECT_EQ(route.retry_policy().num_retries().value(), 2u);
+  EXPECT_EQ(route.retry_policy().per_try_timeout().seconds(), 2);
+  EXPECT_THAT(result.warnings,
+              ElementsAre(HasSubstr("spec.logging.accessLog: left out: access logs")));
+}
+
+// ------------------------------------------------------------------------ resilience
+
+// A caller, a router with three routes, and targets with health checks, outlier detection,
+// connection pools and timeouts.
+constexpr char kResilience[] = R"(
+meshName: m
+---
+meshName: m
+virtualNodeName: caller
+spec:
+  listeners:
+    - portMapping: {port: 8080, protocol: http}
+      connectionPool: {http: {maxConnections: 50, maxPendingRequests: 7}}
+      timeout: {http: {perRequest: {unit: s, value: 30}, idle: {unit: s, value: 90}}}
+  backends:
+    - virtualService: {virtualServiceName: svc.m.local}
+    - virtualService: {virtualServiceName: direct.m.local}
+---
+meshName: m
+virtualServiceName: svc.m.local
+spec: {provider: {virtualRouter: {virtualRouterName: router}}}
+---
+meshName: m
+virtualServiceName: direct.m.local
+spec: {provider: {virtualNode: {virtualNodeName: direct}}}
+---
+meshName: m
+virtualRouterName: router
+spec: {listeners: [{portMapping: {port: 9080, protocol: http}}]}
+---
+meshName: m
+virtualNodeName: web
+spec:
+  listeners:
+    - portMapping: {port: 9080, protocol: http}
+      healthCheck: {protocol: http, path: /health, port: 9080, healthyThreshold: 3,
+                    unhealthyThreshold: 4, intervalMillis: 7500, timeoutMillis: 2500}
+      outlierDetection:
+        maxServerErrors: 5
+        interval: {unit: s, value: 10}
+        baseEjectionDuration: {unit: ms, value: 30500}
+        maxEjectionPercent: 50
+      connectionPool: {http: {maxConnections: 10}}
+---
+meshName: m
+virtualNodeName: db
+spec:
+  listeners:
+    - portMapping: {port: 9080, protocol: http}
+      healthCheck: {protocol: tcp, healthyThreshold: 2, unhealthyThreshold: 2,
+                    intervalMillis: 5000, timeoutMillis: 2000}
+---
+meshName: m
+virtualNodeName: direct
+spec:
+  listeners:
+    - portMapping: {port: 7000, protocol: http}
+      healthCheck: {protocol: http, healthyThreshold: 2, unhealthyThreshold: 2,
+                    intervalMillis: 5000, timeoutMillis: 2000}
+      timeout: {http: {perRequest: {unit: s, value: 0}, idle: {unit: ms, value: 1500}}}
+---
+meshName: m
+virtualRouterName: router
+routeName: retried
+spec:
+  priority: 1
+  httpRoute:
+    match: {prefix: /retried}
+    action: {weightedTargets: [{virtualNode: web, weight: 1}]}
+    retryPolicy:
+      maxRetries: 4
+      perRetryTimeout: {unit: ms, value: 1500}
+      httpRetryEvents: [stream-error, server-error, client-error, gateway-error]
+      tcpRetryEvents: [connection-error]
+    timeout: {perRequest: {unit: s, value: 20}, idle: {unit: s, value: 45}}
+---
+meshName: m
+virtualRouterName: router
+routeName: never-retried
+spec:
+  priority: 2
+  httpRoute:
+    match: {prefix: /once}
+    action: {weightedTargets: [{virtualNode: db, weight: 1}]}
+    retryPolicy:
+      maxRetries: 0
+      perRetryTimeout: {unit: s, value: 0}
+      tcpRetryEvents: [connection-error]
+---
+meshName: m
+virtualRouterName: router
+routeName: plain
+spec:
+  priority: 3
+  httpRoute:
+    match: {prefix: /}
+    action: {weightedTargets: [{virtualNode: web, weight: 1}]}
+)";
+
+const envoy::config::cluster::v3::Cluster& clusterNamed(const ProxyResources& proxy,
+                                                        const std::string& name) {
+  for (const auto& cluster : proxy.clusters) {
+    if (cluster.name() == name) return cluster;
+  }
+  ADD_FAILURE() << "no cluster " << name;
+  static const envoy::config::cluster::v3::Cluster kNone;
+  return kNone;
+}
+
+const xroute::Route& routeNamed(const xroute::VirtualHost& host, const std::string& name) {
+  for (const auto& route : host.routes()) {
+    if (route.name() == name) return route;
+  }
+  ADD_FAILURE() << "no route " << name << " in " << host.name();
+  static const xroute::Route kNone;
+  return kNone;
+}
+
+int64_t millisOf(const google::protobuf::Duration& duration) {
+  return duration.seconds() * 1000 + duration.nanos() / 1000000;
+}
+
+// "max_connections/max_pending_requests/max_requests/max_retries" of the only threshold.
+std::string limitsOf(const envoy::config::cluster::v3::Cluster& cluster) {
+  if (cluster.circuit_breakers().thresholds_size() != 1) return "not one threshold";
+  const auto& t = cluster.circuit_breakers().thresholds(0);
+  EXPECT_EQ(t.priority(), envoy::config::core::v3::DEFAULT);
+  return absl::StrCat(t.max_connections().value(), "/", t.max_pending_requests().value(), "/",
+                      t.max_requests().value(), "/", t.max_retries().value());
+}
+
+TEST(TranslateResilience, HealthChecksRunInTheCallers) {
+  TranslateResult result = translateOk(meshOf(kResilience));
+  const ProxyResources& caller = proxyOf(result, "caller");
+
+  const auto& web = clusterNamed(caller, "cds_egress_m_web_9080");
+  ASSERT_EQ(web.health_checks_size(), 1);
+  const auto& http = web.health_checks(0);
+  EXPECT_EQ(millisOf(http.timeout()), 2500);
+  EXPECT_EQ(millisOf(http.interval()), 7500);
+  EXPECT_EQ(http.healthy_threshold().value(), 3u);
+  EXPECT_EQ(http.unhealthy_threshold().value(), 4u);
+  ASSERT_TRUE(http.has_http_health_check());
+  EXPECT_EQ(http.http_health_check().path(), "/health");
+
+  const auto& db = clusterNamed(caller, "cds_egress_m_db_9080");
+  ASSERT_EQ(db.health_checks_size(), 1);
+  EXPECT_TRUE(db.health_checks(0).has_tcp_health_check());  // connect only
+  EXPECT_FALSE(db.health_checks(0).tcp_health_check().has_send());
+  EXPECT_EQ(millisOf(db.health_checks(0).interval()), 5000);
+
+  // An http check without a path cannot be run: left out, warned once for the node.
+  EXPECT_EQ(clusterNamed(caller, "cds_egress_m_direct_7000").health_checks_size(), 0);
+  std::vector<std::string> checks;
+  for (const std::string& w : result.warnings) {
+    if (w.find("healthCheck") != std::string::npos) checks.push_back(w);
+  }
+  EXPECT_THAT(checks, ElementsAre("mesh.yaml (document 8): m/VirtualNode/direct: "
+                                  "spec.listeners[0].healthCheck: protocol http without a path "
+                                  "(App Mesh leaves it optional, an HTTP check needs one): left "
+                                  "out, every endpoint counts as healthy"));
+  // The target's own proxy does not check itself.
+  EXPECT_EQ(clusterNamed(proxyOf(result, "web"), "cds_ingress_m_web_9080").health_checks_size(),
+            0);
+}
+
+TEST(TranslateResilience, Http2GrpcAndOtherPortChecksAreLeftOut) {
+  MeshSet mesh = meshOf(kResilience);
+  for (VirtualNode& node : mesh.virtualNodes) {
+    if (node.name == "web") node.spec.listeners[0].healthCheck->protocol = PortProtocol::kGrpc;
+    if (node.name == "db") node.spec.listeners[0].healthCheck->protocol = PortProtocol::kHttp2;
+    if (node.name == "direct") node.spec.listeners[0].healthCheck->port = 7001;  // invalid
+  }
+  TranslateResult result = translateOk(mesh);
+  const ProxyResources& caller = proxyOf(result, "caller");
+  EXPECT_EQ(clusterNamed(caller, "cds_egress_m_web_9080").health_checks_size(), 0);
+  EXPECT_EQ(clusterNamed(caller, "cds_egress_m_db_9080").health_checks_size(), 0);
+  EXPECT_EQ(clusterNamed(caller, "cds_egress_m_direct_7000").health_checks_size(), 0);
+  std::vector<std::string> checks;
+  for (const std::string& w : result.warnings) {
+    if (w.find("healthCheck") != std::string::npos) checks.push_back(w);
+  }
+  EXPECT_THAT(
+      checks,
+      ElementsAre("mesh.yaml (document 6): m/VirtualNode/web: spec.listeners[0].healthCheck: "
+                  "protocol grpc: left out, the gRPC Health Checking Protocol needs HTTP/2, which "
+                  "trellis-proxy does not speak yet (every endpoint counts as healthy)",
+                  "mesh.yaml (document 7): m/VirtualNode/db: spec.listeners[0].healthCheck: "
+                  "protocol http2: left out, trellis-proxy has no HTTP/2 client to check with yet "
+                  "(every endpoint counts as healthy)",
+                  "mesh.yaml (document 8): m/VirtualNode/direct: spec.listeners[0].healthCheck: "
+                  "port 7001 is not the listener's port 7000, and a check can only go where the "
+                  "listener's traffic goes (no per-check port): left out, every endpoint counts "
+                  "as healthy"));
+}
+
+TEST(TranslateResilience, OutlierDetectionRunsInTheCallers) {
+  TranslateResult result = translateOk(meshOf(kResilience));
+  const auto& web = clusterNamed(proxyOf(result, "caller"), "cds_egress_m_web_9080");
+  ASSERT_TRUE(web.has_outlier_detection());
+  const auto& outlier = web.outlier_detection();
+  EXPECT_EQ(outlier.consecutive_5xx().value(), 5u);
+  EXPECT_EQ(millisOf(outlier.interval()), 10000);
+  EXPECT_EQ(millisOf(outlier.base_ejection_time()), 30500);
+  EXPECT_EQ(outlier.max_ejection_percent().value(), 50u);
+  EXPECT_FALSE(clusterNamed(proxyOf(result, "caller"), "cds_egress_m_db_9080")
+                   .has_outlier_detection());
+}
+
+TEST(TranslateResilience, ConnectionPoolLimitsTheLocalAppAndCallersAreUnlimited) {
+  TranslateResult result = translateOk(meshOf(kResilience));
+  const ProxyResources& caller = proxyOf(result, "caller");
+  // The caller's own pool limits its local app; what is not given stays unlimited.
+  EXPECT_EQ(limitsOf(clusterNamed(caller, "cds_ingress_m_caller_8080")),
+            "50/7/2147483647/2147483647");
+  // web's pool applies in web's proxy, not in its callers (App Mesh: client side unlimited).
+  EXPECT_EQ(limitsOf(clusterNamed(caller, "cds_egress_m_web_9080")),
+            "2147483647/2147483647/2147483647/2147483647");
+  EXPECT_EQ(limitsOf(clusterNamed(proxyOf(result, "web"), "cds_ingress_m_web_9080")),
+            "10/2147483647/2147483647/2147483647");
+}
+
+TEST(TranslateResilience, Http2AndGrpcPoolsLimitRequests) {
+  const std::string yaml = R"(
+meshName: m
+---
+meshName: m
+virtualNodeName: g
+spec:
+  listeners:
+    - portMapping: {port: 50051, protocol: grpc}
+      connectionPool: {grpc: {maxRequests: 64}}
+)";
+  TranslateResult result = translateOk(meshOf(yaml));
+  EXPECT_EQ(limitsOf(clusterNamed(proxyOf(result, "g"), "cds_ingress_m_g_50051")),
+            "2147483647/2147483647/64/2147483647");
+}
+
+TEST(TranslateResilience, RetryPolicyEventsBecomeEnvoyConditions) {
+  TranslateResult result = translateOk(meshOf(kResilience));
+  const auto& host = hostNamed(routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller"),
+                               "svc.m.local:9080");
+  const auto& retried = routeNamed(host, "retried").route();
+  const auto& policy = retried.retry_policy();
+  EXPECT_EQ(policy.retry_on(),
+            "connect-failure,gateway-error,refused-stream,reset,retriable-4xx,"
+            "retriable-status-codes");
+  EXPECT_THAT(policy.retriable_status_codes(),
+              ElementsAre(500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511));
+  EXPECT_EQ(policy.num_retries().value(), 4u);
+  EXPECT_EQ(millisOf(policy.per_try_timeout()), 1500);
+  EXPECT_EQ(policy.retry_host_predicate_size(), 0);
+  EXPECT_EQ(millisOf(retried.timeout()), 20000);
+  EXPECT_EQ(millisOf(retried.idle_timeout()), 45000);
+
+  // maxRetries 0 is App Mesh's own way to have no retries; a 0 perRetryTimeout sets no limit.
+  const auto& never = routeNamed(host, "never-retried").route();
+  EXPECT_EQ(never.retry_policy().retry_on(), "connect-failure");
+  EXPECT_EQ(never.retry_policy().num_retries().value(), 0u);
+  EXPECT_FALSE(never.retry_policy().has_per_try_timeout());
+  EXPECT_EQ(millisOf(never.timeout()), 15000);  // App Mesh's default
+  EXPECT_FALSE(never.has_idle_timeout());
+}
+
+TEST(TranslateResilience, GrpcRetryEventsKeepTheirNames) {
+  const std::string yaml = R"(
+meshName: m
+---
+meshName: m
+virtualNodeName: caller
+spec: {backends: [{virtualService: {virtualServiceName: g.m.local}}]}
+---
+meshName: m
+virtualServiceName: g.m.local
+spec: {provider: {virtualRouter: {virtualRouterName: router}}}
+---
+meshName: m
+virtualRouterName: router
+spec: {listeners: [{portMapping: {port: 50051, protocol: grpc}}]}
+---
+meshName: m
+virtualNodeName: g
+spec: {listeners: [{portMapping: {port: 50051, protocol: grpc}}]}
+---
+meshName: m
+virtualRouterName: router
+routeName: rpc
+spec:
+  grpcRoute:
+    match: {serviceName: pkg.Svc}
+    action: {weightedTargets: [{virtualNode: g, weight: 1}]}
+    retryPolicy:
+      maxRetries: 3
+      perRetryTimeout: {unit: s, value: 1}
+      grpcRetryEvents: [unavailable, cancelled, resource-exhausted, internal, deadline-exceeded]
+    timeout: {idle: {unit: s, value: 5}}
+)";
+  TranslateResult result = translateOk(meshOf(yaml));
+  const auto& route = hostNamed(routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller"),
+                                "g.m.local:50051")
+                          .routes(0)
+                          .route();
+  EXPECT_EQ(route.retry_policy().retry_on(),
+            "cancelled,deadline-exceeded,internal,resource-exhausted,unavailable");
+  EXPECT_EQ(route.retry_policy().num_retries().value(), 3u);
+  EXPECT_EQ(millisOf(route.idle_timeout()), 5000);
+  EXPECT_EQ(millisOf(route.timeout()), 15000);
+}
+
+void expectAppMeshDefaultRetries(const xroute::RetryPolicy& policy) {
+  EXPECT_EQ(policy.retry_on(),
+            "connect-failure,refused-stream,reset,retriable-status-codes,unavailable");
+  EXPECT_EQ(policy.num_retries().value(), 2u);
+  EXPECT_THAT(policy.retriable_status_codes(), ElementsAre(503));
+  EXPECT_FALSE(policy.has_per_try_timeout());
+  EXPECT_EQ(policy.host_selection_retry_max_attempts(), 5);
+  ASSERT_EQ(policy.retry_host_predicate_size(), 1);
+  EXPECT_EQ(policy.retry_host_predicate(0).name(), "envoy.retry_host_predicates.previous_hosts");
+  namespace previous_hosts = envoy::extensions::retry::host::previous_hosts::v3;
+  EXPECT_TRUE(
+      policy.retry_host_predicate(0).typed_config().Is<previous_hosts::PreviousHostsPredicate>());
+}
+
+TEST(TranslateResilience, RoutesWithoutARetryPolicyGetAppMeshsDefault) {
+  TranslateResult result = translateOk(meshOf(kResilience));
+  const auto& routes = routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller");
+  expectAppMeshDefaultRetries(
+      routeNamed(hostNamed(routes, "svc.m.local:9080"), "plain").route().retry_policy());
+  // A virtual node provider's route too, with the node listener's timeouts.
+  const auto& direct = hostNamed(routes, "direct.m.local:7000").routes(0).route();
+  expectAppMeshDefaultRetries(direct.retry_policy());
+  EXPECT_TRUE(direct.has_timeout());
+  EXPECT_EQ(millisOf(direct.timeout()), 0);  // 0 disables
+  EXPECT_EQ(millisOf(direct.idle_timeout()), 1500);
+  // Not the route to the local app.
+  const auto& local = routesNamed(proxyOf(result, "caller"), "rds_ingress_m_caller")
+                          .virtual_hosts(0)
+                          .routes(0)
+                          .route();
+  EXPECT_FALSE(local.has_retry_policy());
+
+  // Turned off: no retry policy where none is given.
+  TranslateOptions options;
+  options.defaultRetryPolicy = false;
+  TranslateResult off = translate(meshOf(kResilience), noDns(), options);
+  const auto& offRoutes = routesNamed(proxyOf(off, "caller"), "rds_egress_m_caller");
+  EXPECT_FALSE(
+      routeNamed(hostNamed(offRoutes, "svc.m.local:9080"), "plain").route().has_retry_policy());
+  EXPECT_FALSE(hostNamed(offRoutes, "direct.m.local:7000").routes(0).route().has_retry_policy());
+  EXPECT_TRUE(routeNamed(hostNamed(offRoutes, "svc.m.local:9080"), "retried")
+                  .route()
+                  .has_retry_policy());
+}
+
+TEST(TranslateResilience, ListenerTimeoutsOnTheInboundRoute) {
+  TranslateResult result = translateOk(meshOf(kResilience));
+  const ProxyResources& caller = proxyOf(result, "caller");
+  const auto& local =
+      routesNamed(caller, "rds_ingress_m_caller").virtual_hosts(0).routes(0).route();
+  EXPECT_EQ(millisOf(local.timeout()), 30000);
+  EXPECT_EQ(millisOf(local.idle_timeout()), 90000);
+  // The connection idle timeout stays on the inbound listener as well.
+  EXPECT_EQ(managerOf(caller.listeners[1]).common_http_protocol_options().idle_timeout().seconds(),
+            90);
 }
 
 // ------------------------------------------------------------------------ outbound routes

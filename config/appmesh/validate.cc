@@ -126,6 +126,9 @@ bool isCloudMapValue(const std::string& text) {
                      [](char c) { return (c >= '!' && c <= '~') || c == ' '; });
 }
 
+constexpr int64_t kMaxInt32 = 2147483647;   // App Mesh's Integer
+constexpr int64_t kMaxUint32 = 4294967295;  // Envoy's UInt32Value counters
+
 class Validator {
  public:
   explicit Validator(const MeshSet& set) : set_(set) {}
@@ -160,10 +163,6 @@ class Validator {
       fail(path, absl::StrCat(value, " is out of range (allowed: ", low, "-", high, ")"));
     }
   }
-  void checkAtLeast(const std::string& path, int64_t value, int64_t low) {
-    if (value < low)
-      fail(path, absl::StrCat(value, " is out of range (allowed: at least ", low, ")"));
-  }
   void checkLength(const std::string& path, const std::string& text, size_t low, size_t high) {
     if (text.size() < low || text.size() > high) {
       fail(path, absl::StrCat(quoted(text), " is ", text.size(), " characters long (allowed: ", low,
@@ -180,6 +179,15 @@ class Validator {
     if (duration.value < 0) {
       fail(join(path, "value"),
            absl::StrCat(duration.value, " is out of range (allowed: at least 0)"));
+    }
+  }
+  // Trellis: Envoy refuses a zero duration where App Mesh's API only asks for at least 0.
+  void checkPositiveDuration(const std::string& path, const Duration& duration) {
+    if (duration.value < 1) {
+      fail(join(path, "value"),
+           absl::StrCat(duration.value,
+                        " is out of range (allowed: at least 1; Trellis: Envoy requires a "
+                        "positive duration here)"));
     }
   }
   void checkRegex(const std::string& path, const std::string& pattern) {
@@ -383,10 +391,10 @@ class Validator {
     if (listener.outlierDetection) {
       const OutlierDetection& outlier = *listener.outlierDetection;
       const std::string od = join(base, "outlierDetection");
-      checkAtLeast(join(od, "maxServerErrors"), outlier.maxServerErrors, 1);
+      checkRange(join(od, "maxServerErrors"), outlier.maxServerErrors, 1, kMaxUint32);
       checkRange(join(od, "maxEjectionPercent"), outlier.maxEjectionPercent, 0, 100);
-      checkDuration(join(od, "interval"), outlier.interval);
-      checkDuration(join(od, "baseEjectionDuration"), outlier.baseEjectionDuration);
+      checkPositiveDuration(join(od, "interval"), outlier.interval);
+      checkPositiveDuration(join(od, "baseEjectionDuration"), outlier.baseEjectionDuration);
     }
     if (listener.connectionPool) {
       const ConnectionPool& pool = *listener.connectionPool;
@@ -398,11 +406,14 @@ class Validator {
                                " listener (allowed: ", av(toString(mapping.protocol)),
                                "; App Mesh requires the pool to match portMapping.protocol)"));
       }
-      if (pool.maxConnections) checkAtLeast(join(key, "maxConnections"), *pool.maxConnections, 1);
-      if (pool.maxPendingRequests) {
-        checkAtLeast(join(key, "maxPendingRequests"), *pool.maxPendingRequests, 1);
+      // App Mesh types the limits as Integer: 1 to 2^31-1.
+      if (pool.maxConnections) {
+        checkRange(join(key, "maxConnections"), *pool.maxConnections, 1, kMaxInt32);
       }
-      if (pool.maxRequests) checkAtLeast(join(key, "maxRequests"), *pool.maxRequests, 1);
+      if (pool.maxPendingRequests) {
+        checkRange(join(key, "maxPendingRequests"), *pool.maxPendingRequests, 1, kMaxInt32);
+      }
+      if (pool.maxRequests) checkRange(join(key, "maxRequests"), *pool.maxRequests, 1, kMaxInt32);
     }
     if (listener.timeout) {
       const ListenerTimeout& timeout = *listener.timeout;
@@ -612,7 +623,8 @@ class Validator {
   }
 
   void checkRetryPolicy(const std::string& base, const RetryPolicy& policy, bool grpc) {
-    checkAtLeast(join(base, "maxRetries"), policy.maxRetries, 0);
+    // App Mesh: a Long of at least 0; Trellis: at most what Envoy's num_retries holds.
+    checkRange(join(base, "maxRetries"), policy.maxRetries, 0, kMaxUint32);
     checkDuration(join(base, "perRetryTimeout"), policy.perRetryTimeout);
     if (!policy.httpRetryEvents && !policy.tcpRetryEvents && !policy.grpcRetryEvents) {
       fail(base, absl::StrCat("no retry events (allowed: at least one of httpRetryEvents, "

@@ -314,7 +314,7 @@ TEST(ValidateRoute, RetryPolicyNeedsEventsAndBounds) {
   EXPECT_THAT(errorsOf(set),
               ElementsAre(s(kRoute,
                             "spec.httpRoute.retryPolicy.maxRetries: -1 is out of range "
-                            "(allowed: at least 0)"),
+                            "(allowed: 0-4294967295)"),
                           s(kRoute,
                             "spec.httpRoute.retryPolicy.perRetryTimeout.value: -5 is out "
                             "of range (allowed: at least 0)"),
@@ -331,6 +331,14 @@ TEST(ValidateRoute, RetryPolicyNeedsEventsAndBounds) {
                           s(kRoute,
                             "spec.httpRoute.retryPolicy.tcpRetryEvents: 2 events (allowed: "
                             "1-1)")));
+}
+
+TEST(ValidateRoute, MaxRetriesFitsEnvoy) {
+  MeshSet set = colorApp();
+  httpRoute(set).retryPolicy->maxRetries = 4294967296;
+  EXPECT_THAT(errorsOf(set), ElementsAre(s(kRoute,
+                                           "spec.httpRoute.retryPolicy.maxRetries: 4294967296 "
+                                           "is out of range (allowed: 0-4294967295)")));
 }
 
 TEST(ValidateRoute, TimeoutsAreNotNegative) {
@@ -467,13 +475,47 @@ TEST(ValidateNode, OutlierDetectionBounds) {
   EXPECT_THAT(errorsOf(set),
               ElementsAre(s(kRed,
                             "spec.listeners[0].outlierDetection.maxServerErrors: 0 is out of "
-                            "range (allowed: at least 1)"),
+                            "range (allowed: 1-4294967295)"),
                           s(kRed,
                             "spec.listeners[0].outlierDetection.maxEjectionPercent: 101 is "
                             "out of range (allowed: 0-100)"),
                           s(kRed,
                             "spec.listeners[0].outlierDetection.baseEjectionDuration.value: "
-                            "-30 is out of range (allowed: at least 0)")));
+                            "-30 is out of range (allowed: at least 1; Trellis: Envoy requires "
+                            "a positive duration here)")));
+}
+
+TEST(ValidateNode, OutlierDetectionIntervalIsPositive) {
+  MeshSet set = colorApp();
+  redListener(set).outlierDetection = OutlierDetection{
+      5, Duration{DurationUnit::kMs, 0}, Duration{DurationUnit::kS, 30}, 10};
+  EXPECT_THAT(errorsOf(set),
+              ElementsAre(s(kRed,
+                            "spec.listeners[0].outlierDetection.interval.value: 0 is out of "
+                            "range (allowed: at least 1; Trellis: Envoy requires a positive "
+                            "duration here)")));
+}
+
+TEST(ValidateNode, OutlierDetectionMaxServerErrorsFitsEnvoy) {
+  MeshSet set = colorApp();
+  redListener(set).outlierDetection = OutlierDetection{
+      4294967296, Duration{DurationUnit::kS, 10}, Duration{DurationUnit::kS, 30}, 10};
+  EXPECT_THAT(errorsOf(set),
+              ElementsAre(s(kRed,
+                            "spec.listeners[0].outlierDetection.maxServerErrors: 4294967296 is "
+                            "out of range (allowed: 1-4294967295)")));
+}
+
+TEST(ValidateNode, HttpConnectionPoolLimitsAreAppMeshIntegers) {
+  MeshSet set = colorApp();
+  redListener(set).connectionPool = ConnectionPool{PortProtocol::kHttp, 2147483648, 0, {}};
+  EXPECT_THAT(errorsOf(set),
+              ElementsAre(s(kRed,
+                            "spec.listeners[0].connectionPool.http.maxConnections: 2147483648 "
+                            "is out of range (allowed: 1-2147483647)"),
+                          s(kRed,
+                            "spec.listeners[0].connectionPool.http.maxPendingRequests: 0 is "
+                            "out of range (allowed: 1-2147483647)")));
 }
 
 TEST(ValidateNode, ConnectionPoolMatchesTheListener) {
@@ -486,7 +528,7 @@ TEST(ValidateNode, ConnectionPoolMatchesTheListener) {
                             "portMapping.protocol)"),
                           s(kRed,
                             "spec.listeners[0].connectionPool.http2.maxRequests: 0 is out of "
-                            "range (allowed: at least 1)")));
+                            "range (allowed: 1-2147483647)")));
 }
 
 TEST(ValidateNode, ListenerTimeoutMatchesTheListener) {
