@@ -26,6 +26,7 @@
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/health_view.h"
 #include "proxy/upstream/load_balancer.h"
+#include "proxy/upstream/outlier_detector.h"
 
 namespace trellis::proxy {
 
@@ -38,6 +39,15 @@ class Worker {
 
   uint32_t id() const { return id_; }
   boost::asio::io_context& context() { return ctx_; }
+
+  // A host crossed an outlier-detection threshold; called on this worker's thread (the sink
+  // posts to the main thread). Set before start().
+  using OutlierSink =
+      std::function<void(const std::string& cluster, const boost::asio::ip::tcp::endpoint& host, OutlierSignal)>;
+  void setOutlierSink(OutlierSink sink) { outlier_sink_ = std::move(sink); }
+  void reportOutlier(const Cluster& cluster, const Endpoint& host, OutlierSignal signal) {
+    if (outlier_sink_) outlier_sink_(cluster.name, host.address, signal);
+  }
 
   // Thread control (main thread).
   void start();
@@ -93,6 +103,7 @@ class Worker {
   void installHealth(std::shared_ptr<const HealthView> health);
 
   SessionFactory factory_;
+  OutlierSink outlier_sink_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::shared_ptr<const HealthView> health_;
   std::vector<LoadBalancer> balancers_;  // by Cluster::index of snapshot_

@@ -146,7 +146,7 @@ asio::awaitable<void> RequestFlow::run() {
         co_await fail(proxyError(ErrorKind::HeadersTimeout));
         break;
     }
-    log();
+    log(false);
     break;
   }
   upstream_.abandon();
@@ -192,9 +192,7 @@ asio::awaitable<bool> RequestFlow::serve() {
   } else {
     keep = co_await forward();
   }
-  // A body kept for replay leaves the buffer with its request.
-  if (ctx_.kept_body > 0 && keep) conn_.in().consume(ctx_.kept_body);
-  log();
+  log(keep);
   co_return keep;
 }
 
@@ -343,6 +341,7 @@ asio::awaitable<bool> RequestFlow::forward() {
     lb->onRequestEnd(*host, now - sent_at, now);
     if (endpoint.counters) endpoint.counters->rq_active.fetch_sub(1, std::memory_order_relaxed);
     if (closed_) co_return false;
+    observeOutlier(endpoint, result.error ? &*result.error : nullptr);
 
     // What this try ended with: an error, or a response head whose status a policy may retry.
     std::optional<ProxyError> error = std::move(result.error);
@@ -393,6 +392,24 @@ asio::awaitable<bool> RequestFlow::forward() {
     if (retry.used() > 0 && upstream_.response().status < 500) inc(cs.upstream_rq_retry_success);
     co_return co_await relay();
   }
+}
+
+void RequestFlow::observeOutlier(const Endpoint& endpoint, const ProxyError* error) {
+  const Cluster& cluster = *ctx_.cluster;
+  if (!cluster.outlier_detection || !endpoint.counters) return;
+  // What the host answered, or the status Envoy maps a failure of the host to: a connect
+  // failure or a reset is a 503, a timeout a 504, an invalid response a 502. Failures that are
+  // not the host's (the client left, a circuit breaker) say nothing about it.
+  uint16_t status = 0;
+  if (!error) {
+    status = upstream_.response().status;
+  } else if (error->source == ErrorSource::Upstream && error->kind != ErrorKind::Overflow &&
+             error->kind != ErrorKind::NoHealthyUpstream) {
+    status = error->status;
+  }
+  if (status == 0) return;
+  auto signal = recordOutcome(*endpoint.counters, *cluster.outlier_detection, status);
+  if (signal != OutlierSignal::None) worker_.reportOutlier(cluster, endpoint, signal);
 }
 
 asio::awaitable<std::optional<ProxyError>> RequestFlow::keepBodyForReplay() {
@@ -674,7 +691,7 @@ asio::awaitable<bool> RequestFlow::relay() {
     case 4: inc(cs.upstream_rq_4xx); break;
     default: inc(cs.upstream_rq_5xx); break;
   }
-  ctx_.status = resp.status;
+  setStatus(resp.status);
   http::writeResponseHead(out, resp, close, ctx_.http10, decode);
   upstream_.consumeHead();
 
@@ -695,10 +712,7 @@ asio::awaitable<bool> RequestFlow::relay() {
         inc(cs.upstream_cx_protocol_error);
         flag(ResponseFlag::UPE);
         upstream_.abandon();
-        if (!head_sent) {
-          ctx_.status = 502;
-          co_await reply(502, "invalid response body from upstream", true);
-        }
+        if (!head_sent) co_await reply(502, "invalid response body from upstream", true);
         co_return false;
       }
       consumed = step.consumed;
@@ -754,21 +768,37 @@ asio::awaitable<bool> RequestFlow::relay() {
 
 // ---- phase: log ---------------------------------------------------------------------------
 
-void RequestFlow::log() {
+void RequestFlow::log(bool keep) {
+  // Counters were written as the outcome was decided, before the client could see it (a test or
+  // a scrape that follows a response never reads them behind). What is left is the request's own
+  // state: a body kept for replay leaves the buffer, the snapshot is let go. The access log
+  // line is written here once access logs exist.
+  if (ctx_.kept_body > 0 && keep) conn_.in().consume(ctx_.kept_body);
+  ctx_.kept_body = 0;
+  ctx_.snapshot.reset();
+  // The upstream head's block goes back to the worker's pool (a cheap list operation), so a
+  // connection between requests holds none.
+  request_head_.release();
+}
+
+void RequestFlow::setStatus(uint16_t status) {
+  ctx_.status = status;
   auto& hs = listener_->http_stats->shard(worker_.id());
-  if (ctx_.status != 0) {
-    switch (ctx_.status / 100) {
-      case 1: inc(hs.downstream_rq_1xx); break;
-      case 2: inc(hs.downstream_rq_2xx); break;
-      case 3: inc(hs.downstream_rq_3xx); break;
-      case 4: inc(hs.downstream_rq_4xx); break;
-      default: inc(hs.downstream_rq_5xx); break;
-    }
-    inc(hs.downstream_rq_completed);
+  switch (status / 100) {
+    case 1: inc(hs.downstream_rq_1xx); break;
+    case 2: inc(hs.downstream_rq_2xx); break;
+    case 3: inc(hs.downstream_rq_3xx); break;
+    case 4: inc(hs.downstream_rq_4xx); break;
+    default: inc(hs.downstream_rq_5xx); break;
   }
-  for (uint32_t bits = ctx_.flags; bits != 0; bits &= bits - 1) {
-    inc(hs.response_flags[static_cast<size_t>(__builtin_ctz(bits))]);
-  }
+  inc(hs.downstream_rq_completed);
+}
+
+void RequestFlow::flag(ResponseFlag f) {
+  const uint32_t bit = 1u << static_cast<unsigned>(f);
+  if (ctx_.flags & bit) return;
+  ctx_.flags |= bit;
+  inc(listener_->http_stats->shard(worker_.id()).response_flags[static_cast<size_t>(f)]);
 }
 
 // ---- errors -------------------------------------------------------------------------------
@@ -807,14 +837,13 @@ asio::awaitable<bool> RequestFlow::fail(const ProxyError& error) {
   if (error.kind == ErrorKind::DownstreamProtocol && conn_.parser().errorStatus() != 0) {
     status = conn_.parser().errorStatus();
   }
-  ctx_.status = status;
   // Any reply sent before the body was read must close: the unread body would be taken for
   // the next request.
   co_return co_await reply(status, error.detail, error.close || !ctx_.body_done);
 }
 
 asio::awaitable<bool> RequestFlow::reply(uint16_t status, std::string_view body, bool close) {
-  ctx_.status = status;
+  if (ctx_.status == 0) setStatus(status);
   close = close || draining();
   auto ec = co_await conn_.writeLocalReply(status, body, close);
   co_return !ec && !close;

@@ -91,7 +91,7 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
   std::optional<ProxyError> route();
   boost::asio::awaitable<bool> forward();
   boost::asio::awaitable<bool> relay();
-  void log();
+  void log(bool keep);
 
   // forward()'s steps.
   boost::asio::awaitable<std::optional<ProxyError>> keepBodyForReplay();
@@ -104,12 +104,16 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
   boost::asio::awaitable<TryResult> tryOnce(const Endpoint& endpoint, bool fresh_only);
   boost::asio::awaitable<std::optional<ProxyError>> streamRequestBody();
   boost::asio::awaitable<bool> waitBackOff(std::chrono::milliseconds delay);
+  // Feeds a try's outcome to outlier detection (the host's consecutive-failure counts).
+  void observeOutlier(const Endpoint& endpoint, const ProxyError* error);
 
   // The one way a request ends in a local reply (or, with nothing left to tell the client, a
   // closed connection). Returns whether the connection stays open.
   boost::asio::awaitable<bool> fail(const ProxyError& error);
   boost::asio::awaitable<bool> reply(uint16_t status, std::string_view body, bool close);
-  void flag(ResponseFlag f) { ctx_.flags |= 1u << static_cast<unsigned>(f); }
+  // Both count at once, so a counter is never behind what the client has seen.
+  void flag(ResponseFlag f);
+  void setStatus(uint16_t status);
   bool draining() const;
   void closeSockets();
 

@@ -9,6 +9,7 @@
 
 #include "proxy/request/request_flow.h"
 #include "proxy/server/node_identity.h"
+#include "proxy/server/upstream_health.h"
 #include "proxy/snapshot/compile.h"
 
 namespace trellis::proxy {
@@ -92,6 +93,43 @@ absl::StatusOr<std::string> xdsTarget(const envoy::config::bootstrap::v3::Bootst
                                     "' is not a static cluster");
 }
 
+// /clusters as Envoy prints it: per cluster its circuit-breaker limits, per host its counters,
+// weight and health flags ("healthy", or the reasons it takes no traffic).
+std::string clustersText(const Snapshot& snapshot, const HealthView* view) {
+  std::string body;
+  for (const auto& c : snapshot.clusters) {
+    const auto& cb = c->circuit_breakers;
+    const std::string p = c->name + "::";
+    body += p + "default_priority::max_connections::" + std::to_string(cb.max_connections) + "\n";
+    body += p + "default_priority::max_pending_requests::" + std::to_string(cb.max_pending_requests) + "\n";
+    body += p + "default_priority::max_requests::" + std::to_string(cb.max_requests) + "\n";
+    body += p + "default_priority::max_retries::" + std::to_string(cb.max_retries) + "\n";
+    const ClusterHealth* ch = view && view->snapshot == &snapshot && c->index < view->clusters.size()
+                                  ? &view->clusters[c->index]
+                                  : nullptr;
+    for (size_t i = 0; i < c->endpoints.size(); ++i) {
+      const auto& e = c->endpoints[i];
+      const std::string h = p + hostAddress(e.address) + "::";
+      if (e.counters) {
+        body += h + "cx_active::" + std::to_string(e.counters->cx_active.load()) + "\n";
+        body += h + "rq_active::" + std::to_string(e.counters->rq_active.load()) + "\n";
+        body += h + "rq_error::" + std::to_string(e.counters->rq_error.load()) + "\n";
+        body += h + "rq_success::" + std::to_string(e.counters->rq_success.load()) + "\n";
+        body += h + "rq_total::" + std::to_string(e.counters->rq_total.load()) + "\n";
+      }
+      body += h + "weight::" + std::to_string(e.weight) + "\n";
+      uint8_t f = ch && i < ch->flags.size() ? ch->flags[i] : 0;
+      std::string flags;
+      if (f & kFailedActiveHc) flags += "/failed_active_hc";
+      if (f & kFailedOutlierCheck) flags += "/failed_outlier_check";
+      if (f & kFailedEdsHealth) flags += "/failed_eds_health";
+      if (f & kPendingActiveHc) flags += "/pending_active_hc";
+      body += h + "health_flags::" + (flags.empty() ? "healthy" : flags) + "\n";
+    }
+  }
+  return body;
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options, std::unique_ptr<StatsStore> stats)
@@ -103,6 +141,7 @@ Server::Server(ServerOptions options, std::unique_ptr<StatsStore> stats)
 
 Server::~Server() {
   if (stream_) stream_->stop();
+  if (health_) health_->stop();
   for (auto& w : workers_) w->stopAndJoin();
 }
 
@@ -151,7 +190,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::boot
 
 absl::Status Server::start() {
   started_at_ = std::chrono::steady_clock::now();
-  for (uint32_t i = 0; i < options_.concurrency; ++i) workers_.push_back(std::make_unique<Worker>(i, &RequestFlow::create));
+  health_ = std::make_unique<UpstreamHealth>(ctx_, *stats_, [this](std::shared_ptr<const HealthView> view) {
+    for (auto& w : workers_) w->setHealth(view);
+  });
+  health_->setOnCheck([this] {
+    if (live_wanted_ && health_->initialChecksDone()) markLive();
+  });
+  for (uint32_t i = 0; i < options_.concurrency; ++i) {
+    auto w = std::make_unique<Worker>(i, &RequestFlow::create);
+    // A worker's outlier signal is handled on the main thread.
+    w->setOutlierSink([this](const std::string& cluster, const tcp::endpoint& host, OutlierSignal signal) {
+      asio::post(ctx_, [this, cluster, host, signal] {
+        if (health_ && !stopped_) health_->onOutlierSignal(cluster, hostAddress(host), signal);
+      });
+    });
+    workers_.push_back(std::move(w));
+  }
   for (auto& w : workers_) w->start();
   if (auto st = applySnapshot(snapshot_); !st.ok()) return st;
 
@@ -191,6 +245,14 @@ absl::Status Server::start() {
 
 void Server::markLive() {
   if (live_) return;
+  // As Envoy's cluster warming: with active health checks, the first round must have completed
+  // (each first check ends within its timeout), so /ready never sends traffic to hosts that are
+  // all still pending.
+  if (!health_->initialChecksDone()) {
+    live_wanted_ = true;
+    return;
+  }
+  live_wanted_ = false;
   live_ = true;
   initial_fetch_timer_.cancel();
   stats_->serverGauge("live").store(1);
@@ -248,7 +310,8 @@ absl::Status Server::applySnapshot(std::shared_ptr<const Snapshot> snapshot) {
   // 2. Publish: the snapshot first (requests use it from now on), then the new sockets, then
   // close and drain what was replaced or removed.
   snapshot_ = snapshot;
-  for (auto& w : workers_) w->setSnapshot(snapshot, nullptr);
+  auto health = health_->apply(snapshot);
+  for (auto& w : workers_) w->setSnapshot(snapshot, health);
   std::map<std::string, ActiveListener> next;
   for (auto& p : pending) {
     for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->addListener(p.listener, std::move(p.acceptors[i]));
@@ -382,16 +445,10 @@ void Server::addAdminHandlers() {
     }
     return AdminResponse{200, "text/plain", body};
   });
-  admin_->addHandler("/clusters", "GET", "clusters and their endpoints", [this](const AdminRequest&) {
-    std::string body;
-    for (const auto& c : snapshot_->clusters) {
-      for (const auto& e : c->endpoints) {
-        std::string host = e.address.address().to_string() + ":" + std::to_string(e.address.port());
-        body += c->name + "::" + host + "::weight::" + std::to_string(e.weight) + "\n";
-      }
-    }
-    return AdminResponse{200, "text/plain", body};
-  });
+  admin_->addHandler("/clusters", "GET", "clusters, their limits and each host's state (Envoy's text format)",
+                     [this](const AdminRequest&) {
+                       return AdminResponse{200, "text/plain", clustersText(*snapshot_, health_->view().get())};
+                     });
   admin_->addHandler("/config_dump", "GET", "the running configuration (Envoy's shape)", [this](const AdminRequest&) {
     return AdminResponse{200, "application/json", state_->configDump()};
   });
@@ -447,6 +504,7 @@ void Server::finishShutdown() {
   if (stream_) stream_->stop();
   drain_timer_.cancel();
   if (admin_) admin_->stop();
+  if (health_) health_->stop();
   for (auto& w : workers_) w->stopAndJoin();
   ctx_.stop();
 }

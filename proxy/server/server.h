@@ -24,6 +24,7 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/net/worker.h"
 #include "proxy/snapshot/snapshot.h"
+#include "proxy/server/upstream_health.h"
 #include "proxy/server/xds_state.h"
 #include "proxy/stats/stats.h"
 #include "xds/client/ads_mux.h"
@@ -105,11 +106,13 @@ class Server {
   std::unique_ptr<xds::client::GrpcStream> stream_;
   boost::asio::steady_timer initial_fetch_timer_;
   std::chrono::milliseconds initial_fetch_timeout_{15000};
+  std::unique_ptr<UpstreamHealth> health_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminServer> admin_;
   std::vector<BoundListener> bound_;
   std::chrono::steady_clock::time_point started_at_;
   std::atomic<bool> live_{false};
+  bool live_wanted_ = false;  // ready but for the first round of health checks
   bool draining_ = false;
   bool stopped_ = false;
   size_t workers_drained_ = 0;

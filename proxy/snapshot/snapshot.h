@@ -62,6 +62,8 @@ struct HealthCheckConfig {
   // TCP: bytes to send (empty: connect only) and blocks that must all be found, in order.
   std::string send;
   std::vector<std::string> receive;
+
+  bool operator==(const HealthCheckConfig&) const = default;
 };
 
 // Envoy's Cluster.outlier_detection, with Envoy's defaults.
@@ -74,6 +76,8 @@ struct OutlierDetectionConfig {
   Duration base_ejection_time{30000};
   Duration max_ejection_time{300000};
   uint32_t max_ejection_percent = 10;
+
+  bool operator==(const OutlierDetectionConfig&) const = default;
 };
 
 // Envoy's circuit_breakers.thresholds[] for the DEFAULT priority, with Envoy's defaults.

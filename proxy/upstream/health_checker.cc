@@ -120,8 +120,10 @@ class ClusterHealthChecker::Probe : public std::enable_shared_from_this<Probe> {
     if (change == HealthState::Change::BecameUnhealthy) p.addHealthy(-1);
 
     arm(nextCheckDelay(p.cfg_, state_, change, p.hadTraffic(), p.draw()));
-    // Last: the callback may call back into the checker (setHosts may stop this probe).
+    // Last: the callbacks may call back into the checker (setHosts may stop this probe).
+    auto on_check = p.on_check_;
     if (changed && p.on_change_) p.on_change_(address_, flags);
+    if (on_check) on_check();
   }
 
   ClusterHealthChecker* parent_;  // null once stopped
@@ -425,6 +427,13 @@ void ClusterHealthChecker::setHosts(const std::vector<Endpoint>& hosts) {
     probes_.emplace(addr, probe);
     probe->start(initialCheckDelay(cfg_, draw()));
   }
+}
+
+bool ClusterHealthChecker::allChecked() const {
+  for (const auto& [addr, probe] : probes_) {
+    if (!probe->state().checked()) return false;
+  }
+  return true;
 }
 
 void ClusterHealthChecker::removeProbe(const std::shared_ptr<Probe>& probe) {

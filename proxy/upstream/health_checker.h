@@ -71,6 +71,12 @@ class ClusterHealthChecker {
   // (also for an address this checker does not probe).
   uint8_t flags(const boost::asio::ip::tcp::endpoint& host) const;
 
+  // Whether every host has completed at least one check (passed or not): the proxy counts as
+  // initialised only then, as Envoy waits for the first round before a cluster is warm.
+  bool allChecked() const;
+  // Called on the io_context's thread after every completed check (after on_change); same rules.
+  void setOnCheck(std::function<void()> on_check) { on_check_ = std::move(on_check); }
+
   const std::string& clusterName() const { return cluster_name_; }
   size_t hostCount() const { return probes_.size(); }
 
@@ -91,6 +97,7 @@ class ClusterHealthChecker {
   ClusterStats* stats_;
   size_t stats_shard_;
   OnChange on_change_;
+  std::function<void()> on_check_;
   std::mt19937_64 rng_;
   std::function<bool()> had_traffic_;
   std::string http_request_;  // the same bytes for every host and check

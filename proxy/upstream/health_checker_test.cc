@@ -265,14 +265,15 @@ TEST_F(HealthCheckerTest, HttpHostBecomesHealthyAfterTheFirstPass) {
   EXPECT_EQ(stats_.shard(0).health_check.attempt.load(), 0u);  // only the given shard
 }
 
-TEST_F(HealthCheckerTest, Http503KeepsANewHostPending) {
+TEST_F(HealthCheckerTest, Http503LeavesANewHostFailedNoLongerPending) {
   FakeHttpServer server(ctx_);
   server.b().status = 503;
   makeChecker(httpConfig());
   checker_->setHosts({host(server.endpoint())});
   ASSERT_TRUE(runUntil([&] { return failures() >= 3; }));
-  EXPECT_TRUE(changes_.empty());
-  EXPECT_EQ(checker_->flags(server.endpoint()), kPending);
+  ASSERT_EQ(changes_.size(), 1u);  // pending -> failed, once
+  EXPECT_EQ(changes_[0], Change(server.endpoint(), kFailedActiveHc));
+  EXPECT_EQ(checker_->flags(server.endpoint()), kFailedActiveHc);
   EXPECT_EQ(networkFailures(), 0u);  // a status failure is not a network failure
   EXPECT_EQ(successes(), 0u);
   EXPECT_EQ(healthyGauge(), 0);
@@ -324,8 +325,9 @@ TEST_F(HealthCheckerTest, ServerThatNeverAnswersFailsByTimeout) {
   checker_->setHosts({host(server.endpoint())});
   ASSERT_TRUE(runUntil([&] { return networkFailures() >= 2; }));
   EXPECT_GE(server.b().requests, 1);
-  EXPECT_EQ(checker_->flags(server.endpoint()), kPending);
-  EXPECT_TRUE(changes_.empty());
+  EXPECT_EQ(checker_->flags(server.endpoint()), kFailedActiveHc);
+  ASSERT_EQ(changes_.size(), 1u);  // pending -> failed after the first check
+  EXPECT_EQ(changes_[0].second, kFailedActiveHc);
   // The timed-out connection was closed, not kept: each check connected again.
   EXPECT_GE(server.accepts(), 2);
 }
@@ -341,7 +343,7 @@ TEST_F(HealthCheckerTest, RefusedPortFails) {
   ASSERT_TRUE(runUntil([&] { return networkFailures() >= 2; }));
   EXPECT_EQ(failures(), networkFailures());
   EXPECT_EQ(successes(), 0u);
-  EXPECT_EQ(checker_->flags(closed), kPending);
+  EXPECT_EQ(checker_->flags(closed), kFailedActiveHc);
 }
 
 TEST_F(HealthCheckerTest, MalformedResponseIsANetworkFailure) {
@@ -351,7 +353,7 @@ TEST_F(HealthCheckerTest, MalformedResponseIsANetworkFailure) {
   checker_->setHosts({host(server.endpoint())});
   ASSERT_TRUE(runUntil([&] { return networkFailures() >= 1; }));
   EXPECT_EQ(successes(), 0u);
-  EXPECT_EQ(checker_->flags(server.endpoint()), kPending);
+  EXPECT_EQ(checker_->flags(server.endpoint()), kFailedActiveHc);
 }
 
 TEST_F(HealthCheckerTest, RecoversAfterHealthyThresholdPasses) {
@@ -402,7 +404,8 @@ TEST_F(HealthCheckerTest, DefaultExpectsOnly200) {
   checker_->setHosts({host(server.endpoint())});
   ASSERT_TRUE(runUntil([&] { return failures() >= 2; }));
   EXPECT_EQ(successes(), 0u);
-  EXPECT_TRUE(changes_.empty());
+  ASSERT_EQ(changes_.size(), 1u);
+  EXPECT_EQ(changes_[0].second, kFailedActiveHc);
 }
 
 TEST_F(HealthCheckerTest, RequestCarriesPathHostAndUserAgent) {
@@ -492,7 +495,7 @@ TEST_F(HealthCheckerTest, TcpConnectOnlyRefused) {
   makeChecker(tcpConfig());
   checker_->setHosts({host(closed)});
   ASSERT_TRUE(runUntil([&] { return networkFailures() >= 2; }));
-  EXPECT_EQ(checker_->flags(closed), kPending);
+  EXPECT_EQ(checker_->flags(closed), kFailedActiveHc);
 }
 
 TEST_F(HealthCheckerTest, TcpSendAndReceiveBlocksInOrder) {
@@ -525,7 +528,7 @@ TEST_F(HealthCheckerTest, TcpReceiveBlocksOutOfOrderFailByTimeout) {
   checker_->setHosts({host(server.endpoint())});
   ASSERT_TRUE(runUntil([&] { return networkFailures() >= 2; }));
   EXPECT_EQ(successes(), 0u);
-  EXPECT_EQ(checker_->flags(server.endpoint()), kPending);
+  EXPECT_EQ(checker_->flags(server.endpoint()), kFailedActiveHc);
 }
 
 TEST_F(HealthCheckerTest, SetHostsAddsAndRemoves) {

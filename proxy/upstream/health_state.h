@@ -5,7 +5,10 @@
 // a clock: the checker feeds each check's result to observe() and asks nextCheckDelay() when to
 // check again. Envoy's semantics (core.v3.HealthCheck):
 // - A host starts failed and pending (/failed_active_hc/pending_active_hc) and takes no
-//   traffic. While it is pending, a single passing check makes it healthy.
+//   traffic, not even in panic mode. Its first check decides at once: a pass makes it healthy
+//   (whatever healthy_threshold says), a failure leaves it failed but no longer pending, so
+//   panic routing may use it (a cluster whose hosts all failed their first check still gets
+//   traffic, as in Envoy).
 // - After that, `unhealthy_threshold` consecutive failures make a healthy host unhealthy and
 //   `healthy_threshold` consecutive successes make an unhealthy one healthy. A result of the
 //   other kind resets the streak.
@@ -33,12 +36,14 @@ class HealthState {
 
   // One check's result. Returns the transition it caused, if any.
   Change observe(bool success) {
+    const bool first = pending_;
     checked_ = true;
+    pending_ = false;
     if (success) {
       failures_ = 0;
       if (healthy_) return Change::None;
       ++successes_;
-      if (pending_ || successes_ >= healthy_threshold_) return becomeHealthy();
+      if (first || successes_ >= healthy_threshold_) return becomeHealthy();
       return Change::None;
     }
     successes_ = 0;
@@ -51,13 +56,14 @@ class HealthState {
   // A failure that ignores unhealthy_threshold (an HTTP status outside expected_statuses).
   Change observeImmediateFailure() {
     checked_ = true;
+    pending_ = false;
     successes_ = 0;
     if (!healthy_) return Change::None;
     return becomeUnhealthy();
   }
 
   bool healthy() const { return healthy_; }
-  // No check has passed yet (the host is new).
+  // No check has completed yet (the host is new).
   bool pending() const { return pending_; }
   // At least one check has completed, passed or not.
   bool checked() const { return checked_; }

@@ -25,13 +25,17 @@ TEST(HealthStateTest, OnePassWhilePendingMakesHealthyWhateverTheThreshold) {
   EXPECT_EQ(s.flags(), 0);
 }
 
-TEST(HealthStateTest, FailuresWhilePendingStayPendingAndThenOnePassIsEnough) {
-  HealthState s(5, 2);
-  EXPECT_EQ(s.observe(false), Change::None);
-  EXPECT_EQ(s.observe(false), Change::None);
-  EXPECT_TRUE(s.checked());
+TEST(HealthStateTest, AFailedFirstCheckEndsPendingAndThenTheThresholdApplies) {
+  HealthState s(3, 2);
   EXPECT_TRUE(s.pending());
   EXPECT_EQ(s.flags(), kFailedActiveHc | kPendingActiveHc);
+  EXPECT_EQ(s.observe(false), Change::None);
+  EXPECT_TRUE(s.checked());
+  EXPECT_FALSE(s.pending());  // failed, but no longer pending: panic routing may use it
+  EXPECT_EQ(s.flags(), kFailedActiveHc);
+  // Only the first check had the one-pass shortcut: now healthy_threshold passes are needed.
+  EXPECT_EQ(s.observe(true), Change::None);
+  EXPECT_EQ(s.observe(true), Change::None);
   EXPECT_EQ(s.observe(true), Change::BecameHealthy);
 }
 
@@ -88,10 +92,11 @@ TEST(HealthStateTest, ImmediateFailureIgnoresTheUnhealthyThreshold) {
   EXPECT_EQ(s.observeImmediateFailure(), Change::None);
 }
 
-TEST(HealthStateTest, ImmediateFailureWhilePendingStaysPending) {
+TEST(HealthStateTest, ImmediateFailureOfTheFirstCheckEndsPending) {
   HealthState s(2, 5);
   EXPECT_EQ(s.observeImmediateFailure(), Change::None);
-  EXPECT_TRUE(s.pending());
+  EXPECT_FALSE(s.pending());
+  EXPECT_EQ(s.flags(), kFailedActiveHc);
 }
 
 TEST(HealthStateTest, ZeroThresholdsActLikeOne) {
