@@ -52,6 +52,20 @@ class FakeServerBase {
   }
 
  protected:
+  // Accepts for as long as the acceptor is open; each connection is served by `serve`.
+  template <class Behaviour, class Serve>
+  static asio::awaitable<void> acceptLoop(std::shared_ptr<ServerState> s, std::shared_ptr<Behaviour> b, Serve serve) {
+    for (;;) {
+      auto sock = std::make_shared<tcp::socket>(s->acceptor.get_executor());
+      auto [ec] = co_await s->acceptor.async_accept(*sock, kUse);
+      if (ec) co_return;
+      ++s->accepts;
+      sock->set_option(tcp::no_delay(true), ec);
+      s->conns.push_back(sock);
+      asio::co_spawn(s->acceptor.get_executor(), serve(s, b, sock), asio::detached);
+    }
+  }
+
   std::shared_ptr<ServerState> state_;
 };
 
@@ -71,23 +85,11 @@ class FakeHttpServer : public FakeServerBase {
   explicit FakeHttpServer(asio::io_context& ctx, tcp::endpoint bind_to = loopbackAny())
       : b_(std::make_shared<Behaviour>()) {
     state_ = std::make_shared<ServerState>(ctx, bind_to);
-    asio::co_spawn(ctx, acceptLoop(state_, b_), asio::detached);
+    asio::co_spawn(ctx, acceptLoop(state_, b_, &serve), asio::detached);
   }
   Behaviour& b() { return *b_; }
 
  private:
-  static asio::awaitable<void> acceptLoop(std::shared_ptr<ServerState> s, std::shared_ptr<Behaviour> b) {
-    for (;;) {
-      auto sock = std::make_shared<tcp::socket>(s->acceptor.get_executor());
-      auto [ec] = co_await s->acceptor.async_accept(*sock, kUse);
-      if (ec) co_return;
-      ++s->accepts;
-      sock->set_option(tcp::no_delay(true), ec);
-      s->conns.push_back(sock);
-      asio::co_spawn(s->acceptor.get_executor(), serve(s, b, sock), asio::detached);
-    }
-  }
-
   static asio::awaitable<void> serve(std::shared_ptr<ServerState> s, std::shared_ptr<Behaviour> b,
                                      std::shared_ptr<tcp::socket> sock) {
     std::string pending;
@@ -139,23 +141,11 @@ class FakeTcpServer : public FakeServerBase {
   explicit FakeTcpServer(asio::io_context& ctx, tcp::endpoint bind_to = loopbackAny())
       : b_(std::make_shared<Behaviour>()) {
     state_ = std::make_shared<ServerState>(ctx, bind_to);
-    asio::co_spawn(ctx, acceptLoop(state_, b_), asio::detached);
+    asio::co_spawn(ctx, acceptLoop(state_, b_, &serve), asio::detached);
   }
   Behaviour& b() { return *b_; }
 
  private:
-  static asio::awaitable<void> acceptLoop(std::shared_ptr<ServerState> s, std::shared_ptr<Behaviour> b) {
-    for (;;) {
-      auto sock = std::make_shared<tcp::socket>(s->acceptor.get_executor());
-      auto [ec] = co_await s->acceptor.async_accept(*sock, kUse);
-      if (ec) co_return;
-      ++s->accepts;
-      sock->set_option(tcp::no_delay(true), ec);
-      s->conns.push_back(sock);
-      asio::co_spawn(s->acceptor.get_executor(), serve(s, b, sock), asio::detached);
-    }
-  }
-
   static asio::awaitable<void> serve(std::shared_ptr<ServerState> s, std::shared_ptr<Behaviour> b,
                                      std::shared_ptr<tcp::socket> sock) {
     std::string pending;
