@@ -41,7 +41,8 @@ enum class ErrorSource : uint8_t { Downstream, Upstream, Internal };
   KIND(UpstreamHeadersTooLarge, Upstream, 502, UPE, None, true, "upstream response headers too large") \
   KIND(UpstreamSwitchedProtocols, Upstream, 502, UPE, None, true, "upstream switched protocols unasked") \
   KIND(PerTryTimeout, Upstream, 504, UT, Reset, true, "upstream request timeout")                 \
-  KIND(RouteTimeout, Upstream, 504, UT, None, true, "upstream request timeout")
+  KIND(RouteTimeout, Upstream, 504, UT, None, true, "upstream request timeout")                   \
+  KIND(StreamIdleTimeout, Upstream, 408, SI, None, true, "stream timeout")
 
 enum class ErrorKind : uint8_t {
 #define TRELLIS_ERROR_KIND_ENUM(k, ...) k,

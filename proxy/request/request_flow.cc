@@ -412,6 +412,13 @@ void RequestFlow::observeOutlier(const Endpoint& endpoint, const ProxyError* err
   if (signal != OutlierSignal::None) worker_.reportOutlier(cluster, endpoint, signal);
 }
 
+std::chrono::milliseconds RequestFlow::bodyIdleTimeout() const {
+  // The route's idle_timeout when it has one, else the connection's.
+  const ForwardAction* fwd = ctx_.route && ctx_.route->forward ? &*ctx_.route->forward : nullptr;
+  if (fwd && fwd->idle_timeout.count() > 0) return fwd->idle_timeout;
+  return listener_->http.idle_timeout;
+}
+
 asio::awaitable<std::optional<ProxyError>> RequestFlow::keepBodyForReplay() {
   // What of the body is already here costs nothing to keep; beyond that, a request with a retry
   // policy reads its body first, up to the route's buffer limit, so that every try can send it.
@@ -442,7 +449,7 @@ asio::awaitable<std::optional<ProxyError>> RequestFlow::keepBodyForReplay() {
       }
     }
     if (!want || fed >= limit) break;
-    deadline_.arm(listener_->http.idle_timeout, Wait::BodyIdle);
+    deadline_.arm(bodyIdleTimeout(), Wait::BodyIdle);
     auto ec = co_await conn_.readMoreKeeping(std::max(limit + 1, BufferPool::kBlockSize));
     deadline_.disarm();
     if (ec == asio::error::no_buffer_space) break;
@@ -555,14 +562,22 @@ asio::awaitable<RequestFlow::TryResult> RequestFlow::tryOnce(const Endpoint& end
   if (!ctx_.route_deadline && ctx_.route->forward->timeout.count() > 0) {
     ctx_.route_deadline = now + ctx_.route->forward->timeout;
   }
+  // The route's idle_timeout (Envoy's stream idle timeout for this route) bounds the wait too.
   const RetryPolicy* policy = ctx_.route->forward->retry_policy ? &*ctx_.route->forward->retry_policy : nullptr;
   std::optional<Clock::time_point> at = ctx_.route_deadline;
-  bool per_try_first = false;
+  enum class Limit : uint8_t { Route, PerTry, Idle } first = Limit::Route;
   if (policy && policy->per_try_timeout.count() > 0) {
     auto per_try = now + policy->per_try_timeout;
     if (!at || per_try < *at) {
       at = per_try;
-      per_try_first = true;
+      first = Limit::PerTry;
+    }
+  }
+  if (ctx_.route->forward->idle_timeout.count() > 0) {
+    auto idle = now + ctx_.route->forward->idle_timeout;
+    if (!at || idle < *at) {
+      at = idle;
+      first = Limit::Idle;
     }
   }
   if (at) deadline_.armAt(*at, Wait::Response);
@@ -578,9 +593,11 @@ asio::awaitable<RequestFlow::TryResult> RequestFlow::tryOnce(const Endpoint& end
       co_return out;
     case UpstreamFailure::Timeout:
       upstream_.abandon();
-      if (per_try_first) {
+      if (first == Limit::PerTry) {
         inc(cs.upstream_rq_per_try_timeout);
         out.error = proxyError(ErrorKind::PerTryTimeout);
+      } else if (first == Limit::Idle) {
+        out.error = proxyError(ErrorKind::StreamIdleTimeout);
       } else {
         out.error = proxyError(ErrorKind::RouteTimeout);
       }
@@ -623,7 +640,7 @@ asio::awaitable<std::optional<ProxyError>> RequestFlow::streamRequestBody() {
   ctx_.upstream_write_failed = false;
   while (!ctx_.body_done) {
     if (in.empty()) {
-      deadline_.arm(listener_->http.idle_timeout, Wait::BodyIdle);
+      deadline_.arm(bodyIdleTimeout(), Wait::BodyIdle);
       auto ec = co_await conn_.readMore();
       deadline_.disarm();
       if (ec) {
@@ -640,7 +657,7 @@ asio::awaitable<std::optional<ProxyError>> RequestFlow::streamRequestBody() {
     ctx_.body_done = step.status == http::Parser::Status::MessageComplete;
     if (step.consumed > 0) {
       // An upstream that stops reading must not hold this session forever.
-      deadline_.arm(listener_->http.idle_timeout, Wait::BodyIdle);
+      deadline_.arm(bodyIdleTimeout(), Wait::BodyIdle);
       std::array<asio::const_buffer, 1> slice{asio::buffer(in.base() + in.begin(), step.consumed)};
       auto ec = co_await upstream_.write(slice);
       deadline_.disarm();
@@ -674,8 +691,11 @@ asio::awaitable<bool> RequestFlow::relay() {
   const auto& resp = upstream_.response();
   auto& up = upstream_.parser();
   Buffer& out = conn_.out();
-  // The route deadline bounds the body as it bounded the head.
+  // The route deadline bounds the body as it bounded the head; the route's idle_timeout bounds
+  // each wait for more of it.
   if (ctx_.route_deadline) deadline_.armAt(*ctx_.route_deadline, Wait::Response);
+  const auto idle = ctx_.route->forward->idle_timeout;
+  bool idle_first = false;
 
   // Framing toward the client.
   const bool message_ended = upstream_.headOnly();
@@ -721,12 +741,19 @@ asio::awaitable<bool> RequestFlow::relay() {
       need_bytes = !done && consumed == 0;
     }
     if (need_bytes && head_sent) {
+      if (idle.count() > 0) {
+        auto idle_at = Clock::now() + idle;
+        idle_first = !ctx_.route_deadline || idle_at < *ctx_.route_deadline;
+        deadline_.armAt(idle_first ? idle_at : *ctx_.route_deadline, Wait::Response);
+      }
       auto ec = co_await upstream_.readMore();
       if (ec == asio::error::eof && eof_body) {
         done = up.finish() == http::Parser::Status::MessageComplete;
       } else if (ec) {
         deadline_.disarm();
-        if (deadline_.expired(Wait::Response)) {
+        if (deadline_.expired(Wait::Response) && idle_first) {
+          flag(ResponseFlag::SI);
+        } else if (deadline_.expired(Wait::Response)) {
           inc(cs.upstream_rq_timeout);
           flag(ResponseFlag::UT);
         } else {

@@ -104,6 +104,7 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
   boost::asio::awaitable<TryResult> tryOnce(const Endpoint& endpoint, bool fresh_only);
   boost::asio::awaitable<std::optional<ProxyError>> streamRequestBody();
   boost::asio::awaitable<bool> waitBackOff(std::chrono::milliseconds delay);
+  std::chrono::milliseconds bodyIdleTimeout() const;
   // Feeds a try's outcome to outlier detection (the host's consecutive-failure counts).
   void observeOutlier(const Endpoint& endpoint, const ProxyError* error);
 

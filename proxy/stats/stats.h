@@ -34,6 +34,7 @@ namespace trellis::proxy {
   FLAG(DPE) /* downstream protocol error */                                             \
   FLAG(UO) /* upstream overflow: a circuit breaker is open */                           \
   FLAG(URX) /* upstream retry limit exceeded */                                         \
+  FLAG(SI) /* stream idle timeout (the route's idle_timeout) */                         \
   FLAG(UMSDR) /* upstream request reached its max stream duration */                    \
   FLAG(DI) /* delay injected (never set: Trellis injects no faults yet) */
 
