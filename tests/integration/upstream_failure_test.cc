@@ -113,6 +113,33 @@ TEST(UpstreamFailureTest, SilentUpstreamGives504AtTheRouteTimeoutWithFlagUT) {
   expectGoodStillAnswers(*other);
 }
 
+TEST(UpstreamFailureTest, RouteIdleTimeoutGives408WithFlagSIBeforeTheRouteTimeout) {
+  // Envoy's route idle_timeout (the stream idle timeout for this route): no byte from the
+  // upstream for that long ends the request with 408, flag SI, well before the route timeout.
+  FakeUpstream good(replyWith(200, "good"));
+  FakeUpstream silent(neverAnswer());
+  auto proxy = ProxyUnderTest::start(
+      bootstrapYaml(twoRoutes("timeout: 10s, idle_timeout: 0.3s"),
+                    {{"good", {good.port()}}, {"broken", {silent.port()}}}),
+      2);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto client = RawClient::connect((*proxy)->port());
+  ASSERT_NE(client, nullptr);
+  const auto started = steady_clock::now();
+  ASSERT_TRUE(client->send(makeRequest("GET", "/broken/idle")));
+  auto resp = client->readResponse();
+  const auto waited = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started);
+  ASSERT_TRUE(resp) << client->error();
+  EXPECT_EQ(resp->status, 408);
+  EXPECT_GE(waited.count(), 250);
+  EXPECT_LT(waited.count(), 5000);
+  EXPECT_EQ((*proxy)->stat("http.ingress.rq_response_flag_SI"), 1);
+  EXPECT_EQ((*proxy)->stat("http.ingress.rq_response_flag_UT"), 0);
+  auto other = RawClient::connect((*proxy)->port());
+  ASSERT_NE(other, nullptr);
+  expectGoodStillAnswers(*other);
+}
+
 TEST(UpstreamFailureTest, InvalidResponseHeadGives502WithFlagUPE) {
   FakeUpstream good(replyWith(200, "good"));
   FakeUpstream garbage([](FakeUpstream::Exchange& ex) {
