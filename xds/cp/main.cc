@@ -2,7 +2,7 @@
 // an admin endpoint; `trellis-cp validate DIR` checks a folder and exits.
 //
 //   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]
-//                                [--log-level L]
+//                                [--no-default-retry-policy] [--log-level L]
 //   trellis-cp validate DIR
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
@@ -37,7 +37,7 @@ constexpr auto kDebounce = std::chrono::milliseconds(100);
 int usage(const std::string& error) {
   if (!error.empty()) std::cerr << "trellis-cp: " << error << "\n";
   std::cerr << "usage: trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]"
-               " [--log-level trace|debug|info|warning|error]\n"
+               " [--no-default-retry-policy] [--log-level trace|debug|info|warning|error]\n"
                "       trellis-cp validate DIR\n";
   return 2;
 }
@@ -58,11 +58,11 @@ int validate(const std::string& dir) {
 }
 
 int serve(const std::string& dir, const std::string& listen, const std::string& admin_listen,
-          std::chrono::seconds dns_refresh_interval) {
+          std::chrono::seconds dns_refresh_interval, const trellis::cp::BuildOptions& build_options) {
   boost::asio::io_context io;
   trellis::xds::server::SnapshotCache cache;
   cache.setNodeKeyFunction(trellis::cp::nodeKeyForId);
-  trellis::cp::ControlPlane control_plane(cache, trellis::cp::cachingMeshBuilder(), dir);
+  trellis::cp::ControlPlane control_plane(cache, trellis::cp::cachingMeshBuilder(build_options), dir);
 
   auto ads = trellis::xds::server::AdsServer::start(cache, listen);
   if (!ads.ok()) {
@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:15010";
   std::string admin = "127.0.0.1:15011";
   std::chrono::seconds dns_refresh{30};
+  trellis::cp::BuildOptions build_options;
   if (argc >= 2 && std::string(argv[1]) == "validate") {
     if (argc != 3) return usage("validate takes exactly one folder");
     return validate(argv[2]);
@@ -162,6 +163,8 @@ int main(int argc, char** argv) {
         return usage("--dns-refresh-s takes seconds (0 disables)");
       }
       dns_refresh = std::chrono::seconds(std::stol(v));
+    } else if (arg == "--no-default-retry-policy") {
+      build_options.default_retry_policy = false;
     } else if (arg == "--log-level") {
       std::string level;
       if (!value(level)) return usage("--log-level needs a level");
@@ -176,5 +179,5 @@ int main(int argc, char** argv) {
     }
   }
   if (dir.empty()) return usage("--mesh-dir DIR is required");
-  return serve(dir, listen, admin, dns_refresh);
+  return serve(dir, listen, admin, dns_refresh, build_options);
 }

@@ -74,7 +74,7 @@ std::string nodeKeyForId(const std::string& node_id) {
 
 namespace {
 
-MeshBuild buildWith(const std::string& dir, am::ParseCache* cache) {
+MeshBuild buildWith(const std::string& dir, am::ParseCache* cache, const BuildOptions& options) {
   MeshBuild build;
   PhaseClock clock;
   // Both are handed to the caller in build.scratch, to be freed after publishing.
@@ -89,7 +89,9 @@ MeshBuild buildWith(const std::string& dir, am::ParseCache* cache) {
   if (!build.errors.empty()) return build;
 
   am::TranslateResult& result = scratch->second;
-  result = am::translate(loaded.mesh, resolveHost);
+  am::TranslateOptions translate_options;
+  translate_options.defaultRetryPolicy = options.default_retry_policy;
+  result = am::translate(loaded.mesh, resolveHost, translate_options);
   clock.lap("translate");
   // What translation could not give some proxy is reported, not fatal: one unresolvable
   // hostname must not stop every other proxy from getting its update.
@@ -114,11 +116,11 @@ MeshBuild buildWith(const std::string& dir, am::ParseCache* cache) {
 
 }  // namespace
 
-MeshBuild buildMesh(const std::string& dir) { return buildWith(dir, nullptr); }
+MeshBuild buildMesh(const std::string& dir, const BuildOptions& options) { return buildWith(dir, nullptr, options); }
 
-MeshBuilder cachingMeshBuilder() {
+MeshBuilder cachingMeshBuilder(const BuildOptions& options) {
   auto cache = std::make_shared<am::ParseCache>();
-  return [cache](const std::string& dir) { return buildWith(dir, cache.get()); };
+  return [cache, options](const std::string& dir) { return buildWith(dir, cache.get(), options); };
 }
 
 }  // namespace trellis::cp

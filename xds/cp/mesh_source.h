@@ -30,12 +30,18 @@ struct MeshBuild {
 };
 using MeshBuilder = std::function<MeshBuild(const std::string& dir)>;
 
+// Choices of the translation trellis-cp offers on its command line.
+struct BuildOptions {
+  // App Mesh's default retry policy on routes that give none (--no-default-retry-policy: off).
+  bool default_retry_policy = true;
+};
+
 // The builder linked into trellis-cp (target //xds/cp:mesh_builder).
-MeshBuild buildMesh(const std::string& dir);
+MeshBuild buildMesh(const std::string& dir, const BuildOptions& options = {});
 
 // The same, keeping parsed files between calls: a rebuild after one file changed parses only
 // that file. For a caller that rebuilds the same folder again and again (the control plane).
-MeshBuilder cachingMeshBuilder();
+MeshBuilder cachingMeshBuilder(const BuildOptions& options = {});
 
 // The key buildMesh stores a proxy's resources under, for the node.id the proxy presents
 // ("mesh/M/virtualNode/N" or the virtual node's ARN); other ids are returned unchanged.
