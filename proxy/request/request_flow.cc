@@ -110,7 +110,7 @@ void RequestFlow::closeSockets() {
   deadline_.close();
   back_off_.cancel();
   conn_.close();
-  upstream_.abandon();
+  upstream_.closeSocket();  // the coroutine drops the connection when it wakes
 }
 
 // ---- the connection loop ------------------------------------------------------------------

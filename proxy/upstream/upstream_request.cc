@@ -128,6 +128,12 @@ void Http1UpstreamRequest::attach(Deadline& deadline) {
   deadline.attachUpstream(&conn_->socket());
 }
 
+void Http1UpstreamRequest::closeSocket() {
+  if (!conn_) return;
+  error_code ignored;
+  conn_->socket().close(ignored);
+}
+
 void Http1UpstreamRequest::abandon() {
   if (deadline_) deadline_->attachUpstream(nullptr);
   deadline_ = nullptr;

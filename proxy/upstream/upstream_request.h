@@ -79,6 +79,9 @@ class Http1UpstreamRequest {
   void finish(UpstreamPools& pools, bool reusable);
   // Drops the connection (an error, a discarded response).
   void abandon();
+  // Closes the connection's socket but keeps the connection, so an operation still pending on
+  // it completes (with an error) on a live object (a force-close from outside the coroutine).
+  void closeSocket();
   // Frees the header table (the session is going idle).
   void releaseMemory() { resp_.releaseMemory(); }
 
