@@ -119,7 +119,7 @@ asio::awaitable<error_code> Http1UpstreamRequest::readMore() {
 }
 
 void Http1UpstreamRequest::finish(UpstreamPools& pools, bool reusable) {
-  if (conn_ && reusable && conn_->buffer().empty()) pools.give(std::move(conn_));
+  if (conn_ && reusable && conn_->buffer().empty() && conn_->socket().is_open()) pools.give(std::move(conn_));
   abandon();
 }
 
