@@ -375,9 +375,11 @@ asio::awaitable<bool> RequestFlow::forward() {
         inc(cs.upstream_rq_retry_limit_exceeded);
         flag(ResponseFlag::URX);
         may = false;
-      } else if (res && res->retries.load(std::memory_order_relaxed) >=
+      } else if (res && res->retries.load(std::memory_order_relaxed) - (retry_hold.slot ? 1 : 0) >=
                             maxActiveRetries(cb, res->requests.load(std::memory_order_relaxed),
                                              res->pending_requests.load(std::memory_order_relaxed))) {
+        // (This request's own active retry, if it has one, ends as the next one starts: as in
+        // Envoy, it does not count against the request's next retry.)
         inc(cs.upstream_rq_retry_overflow);
         flag(ResponseFlag::URX);
         may = false;
