@@ -285,25 +285,33 @@ asio::awaitable<bool> RequestFlow::forward() {
 
   // The balancer and health of this request's cluster: the worker's, or, for a request still on
   // an older snapshot than the worker's, ones of its own (rare: only across a config change).
-  LoadBalancer* lb = worker_.balancer(cluster);
+  // The worker replaces its health view on every health change and its balancers with every
+  // snapshot, so neither is held across a wait: resolve() looks them up again after each one.
+  LoadBalancer* lb = nullptr;
   std::optional<LoadBalancer> own_lb;
   ClusterHealth own_health;
   const ClusterHealth* health = nullptr;
-  if (lb) {
-    health = &worker_.health(cluster);
-  } else {
-    own_lb.emplace(cluster);
-    lb = &*own_lb;
-    own_health.flags.resize(cluster.endpoints.size(), 0);
-    for (size_t i = 0; i < cluster.endpoints.size(); ++i) {
-      if (!edsRoutable(cluster.endpoints[i].eds_health)) {
-        own_health.flags[i] = kFailedEdsHealth;
-      } else {
-        ++own_health.healthy;
+  auto resolve = [&] {
+    lb = worker_.balancer(cluster);
+    if (lb) {
+      health = &worker_.health(cluster);
+      return;
+    }
+    if (!own_lb) {
+      own_lb.emplace(cluster);
+      own_health.flags.resize(cluster.endpoints.size(), 0);
+      for (size_t i = 0; i < cluster.endpoints.size(); ++i) {
+        if (!edsRoutable(cluster.endpoints[i].eds_health)) {
+          own_health.flags[i] = kFailedEdsHealth;
+        } else {
+          ++own_health.healthy;
+        }
       }
     }
+    lb = &*own_lb;
     health = &own_health;
-  }
+  };
+  resolve();
   if (health->panic) inc(cs.lb_healthy_panic);
 
   std::array<uint32_t, 16> tried{};
@@ -318,6 +326,7 @@ asio::awaitable<bool> RequestFlow::forward() {
     }
   } retry_hold;
   for (;;) {
+    resolve();
     auto host = pickHost(*lb, *health, tried, tried_count);
     if (!host) co_return co_await fail(proxyError(ErrorKind::NoHealthyUpstream));
     if (tried_count < tried.size()) tried[tried_count++] = *host;
@@ -338,6 +347,7 @@ asio::awaitable<bool> RequestFlow::forward() {
       result = co_await tryOnce(endpoint, true);
     }
     const auto now = Clock::now();
+    resolve();
     lb->onRequestEnd(*host, now - sent_at, now);
     if (endpoint.counters) endpoint.counters->rq_active.fetch_sub(1, std::memory_order_relaxed);
     if (closed_) co_return false;
@@ -365,9 +375,11 @@ asio::awaitable<bool> RequestFlow::forward() {
         inc(cs.upstream_rq_retry_limit_exceeded);
         flag(ResponseFlag::URX);
         may = false;
-      } else if (res && res->retries.load(std::memory_order_relaxed) >=
+      } else if (res && res->retries.load(std::memory_order_relaxed) - (retry_hold.slot ? 1 : 0) >=
                             maxActiveRetries(cb, res->requests.load(std::memory_order_relaxed),
                                              res->pending_requests.load(std::memory_order_relaxed))) {
+        // (This request's own active retry, if it has one, ends as the next one starts: as in
+        // Envoy, it does not count against the request's next retry.)
         inc(cs.upstream_rq_retry_overflow);
         flag(ResponseFlag::URX);
         may = false;
