@@ -122,10 +122,13 @@ TEST(LoadBalancingTest, PeakEwmaSendsClearlyLessTrafficToASlowHost) {
   ASSERT_EQ(got.size(), static_cast<size_t>(kRequests));
   auto counts = countOf(got);
   // An even share would be 100. Once a's 20 ms is sampled, its cost stays far above b's and c's
-  // (well under a millisecond on loopback) and it loses every comparison.
+  // (well under a millisecond on loopback) and it loses every comparison. How b and c share the
+  // rest depends on which of the two measures faster (one request at a time, so their costs are
+  // their latencies alone): only their sum is asserted.
   EXPECT_LT(counts["a"], 15);
-  EXPECT_GT(counts["b"], 100);
-  EXPECT_GT(counts["c"], 100);
+  EXPECT_GT(counts["b"] + counts["c"], kRequests - 15);
+  EXPECT_GT(counts["b"], 0);
+  EXPECT_GT(counts["c"], 0);
   EXPECT_EQ(a.dataRequests(), static_cast<size_t>(counts["a"]));
 }
 
