@@ -58,4 +58,8 @@ FakeAdsServer::Response makeResponse(const std::string& type_url, const std::str
   return r;
 }
 
+// A dynamic bootstrap for node `node_id` whose ADS server is 127.0.0.1:`ads_port` (the cluster
+// "xds_cluster"), as the proxies of these tests use.
+std::string adsBootstrapYaml(const std::string& node_id, int ads_port);
+
 }  // namespace trellis::tests

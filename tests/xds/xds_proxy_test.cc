@@ -86,27 +86,7 @@ envoy::config::route::v3::RouteConfiguration routes(const std::string& name,
   return rc;
 }
 
-std::string bootstrapYaml(int ads_port) {
-  return R"(
-node: {id: "mesh/color-mesh/virtualNode/front", cluster: front}
-admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-dynamic_resources:
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]
-  lds_config: {ads: {}, resource_api_version: V3, initial_fetch_timeout: 30s}
-  cds_config: {ads: {}, resource_api_version: V3}
-static_resources:
-  clusters:
-  - name: xds_cluster
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: xds_cluster
-      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: )" +
-         std::to_string(ads_port) + "}}}}]}]\n";
-}
+std::string bootstrapYaml(int ads_port) { return adsBootstrapYaml("mesh/color-mesh/virtualNode/front", ads_port); }
 
 auto isType(const std::string& type) {
   return [type](const FakeAdsServer::Request& r) { return r.type_url() == type; };
