@@ -117,6 +117,7 @@ std::string formatStatsPrometheus(const StatsStore& stats) {
     if (v.family == "cluster") label = "{envoy_cluster_name=\"" + v.scope + "\"}";
     if (v.family == "http") label = "{envoy_http_conn_manager_prefix=\"" + v.scope + "\"}";
     if (v.family == "listener") label = "{envoy_listener_address=\"" + v.scope + "\"}";
+    if (v.family == "tcp") label = "{envoy_tcp_prefix=\"" + v.scope + "\"}";
     auto& entry = metrics[metric];
     entry.first = v.gauge;
     entry.second.push_back(metric + label + " " + std::to_string(v.value) + "\n");

@@ -136,14 +136,16 @@ void Worker::accept(ActiveListener& al) {
       // Out of descriptors and the like: log, keep accepting.
       spdlog::warn("listener {}: accept failed: {}", al.listener->name, ec.message());
     } else if (!draining_) {
-      active_connections_.fetch_add(1, std::memory_order_relaxed);
       factory_(*this, al.listener, std::move(socket));
     }
     if (!draining_) accept(al);
   });
 }
 
-std::list<Session*>::iterator Worker::registerSession(Session* s) { return sessions_.insert(sessions_.end(), s); }
+std::list<Session*>::iterator Worker::registerSession(Session* s) {
+  active_connections_.fetch_add(1, std::memory_order_relaxed);
+  return sessions_.insert(sessions_.end(), s);
+}
 
 void Worker::unregisterSession(std::list<Session*>::iterator it) {
   sessions_.erase(it);

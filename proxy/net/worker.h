@@ -85,7 +85,9 @@ class Worker {
   LoadBalancer* balancer(const Cluster& cluster);
   const ClusterHealth& health(const Cluster& cluster) const;
 
-  // Session bookkeeping (worker thread).
+  // Session bookkeeping (worker thread). Every object that owns a downstream connection
+  // registers for its life (the listener-filter step, then the session it hands over to): the
+  // count of live registrations is activeConnections(), and drain and closeAll reach them all.
   std::list<Session*>::iterator registerSession(Session* s);
   void unregisterSession(std::list<Session*>::iterator it);
 

@@ -201,10 +201,14 @@ const Route* matchRoute(const VirtualHost& vhost, const http::MessageHead& req) 
 }
 
 const WeightedTarget* pickTarget(const ForwardAction& action, FastRandom& random) {
-  if (action.targets.size() == 1) return action.targets[0].weight > 0 ? &action.targets[0] : nullptr;
-  if (action.total_weight == 0) return nullptr;
-  uint32_t r = random.below(action.total_weight);
-  for (const auto& t : action.targets) {
+  return pickTarget(action.targets, action.total_weight, random);
+}
+
+const WeightedTarget* pickTarget(const std::vector<WeightedTarget>& targets, uint32_t total_weight, FastRandom& random) {
+  if (targets.size() == 1) return targets[0].weight > 0 ? &targets[0] : nullptr;
+  if (total_weight == 0) return nullptr;
+  uint32_t r = random.below(total_weight);
+  for (const auto& t : targets) {
     if (r < t.weight) return &t;
     r -= t.weight;
   }

@@ -45,6 +45,8 @@ bool routeMatches(const RouteMatch& match, const http::MessageHead& request);
 // Picks one target by weight; `targets` with weight 0 are never picked. nullptr only when all
 // weights are zero.
 const WeightedTarget* pickTarget(const ForwardAction& action, FastRandom& random);
+// The same over any weighted list (a tcp_proxy's weighted_clusters).
+const WeightedTarget* pickTarget(const std::vector<WeightedTarget>& targets, uint32_t total_weight, FastRandom& random);
 
 // Builds the smooth weighted round-robin order for endpoint weights (at most `max_len` long,
 // weights scaled down proportionally when their sum exceeds it).

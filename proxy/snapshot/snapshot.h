@@ -100,9 +100,18 @@ enum class LbPolicy : uint8_t {
   PeakEwma,      // Trellis extension: power of two choices on peak-EWMA latency x load
 };
 
+enum class DiscoveryType : uint8_t {
+  Static,
+  Eds,
+  // ORIGINAL_DST: no endpoints of its own; each connection goes where its client meant it to
+  // go (the downstream connection's original destination).
+  OriginalDst,
+};
+
 struct Cluster {
   std::string name;
   uint32_t index = 0;  // position in Snapshot::clusters; keys per-worker state
+  DiscoveryType type = DiscoveryType::Static;
   Duration connect_timeout{5000};
   std::vector<Endpoint> endpoints;
   // Smooth weighted round-robin order over `endpoints` (indices) by weight, every endpoint
@@ -236,16 +245,78 @@ struct HttpOptions {
   bool preserve_external_request_id = false;
 };
 
+// envoy.filters.network.http_connection_manager, compiled.
+struct HttpConnectionManager {
+  std::string stat_prefix;
+  HttpOptions http;
+  std::shared_ptr<const RouteTable> routes;
+  HttpStats* http_stats = nullptr;
+  // trellis.filters.http.egress_policy (a Trellis extension): set, a request that matches no
+  // route is refused with 403 naming its destination and this reason, counted as the
+  // listener's egress_denied_http. Unset: Envoy's 404 NR.
+  std::optional<std::string> egress_deny_reason;
+};
+
+// envoy.filters.network.tcp_proxy, compiled.
+struct TcpProxy {
+  std::string stat_prefix;
+  std::vector<WeightedTarget> targets;  // `cluster` is one target of weight 1
+  uint32_t total_weight = 0;
+  Duration idle_timeout{3600 * 1000};  // no bytes either way for this long closes; 0 disables
+  uint32_t max_connect_attempts = 1;   // hosts tried before the downstream is closed
+  TcpProxyStats* stats = nullptr;
+};
+
+// filter_chain_match.prefix_ranges[] entry.
+struct CidrRange {
+  boost::asio::ip::address address;  // masked to prefix_len
+  uint8_t prefix_len = 0;
+  bool contains(const boost::asio::ip::address& a) const;
+  bool operator==(const CidrRange&) const = default;
+};
+
+// filter_chain_match, the criteria Trellis evaluates (Envoy's others are refused).
+struct FilterChainMatch {
+  std::optional<uint16_t> destination_port;
+  std::vector<CidrRange> prefix_ranges;          // destination address
+  std::vector<std::string> server_names;         // lower-case; "*.example.com" wildcards
+  std::string transport_protocol;                // "", "raw_buffer" or "tls"
+  std::vector<std::string> application_protocols;  // ALPN, e.g. "h2", "http/1.1"
+};
+
+struct FilterChain {
+  std::string name;
+  FilterChainMatch match;
+  // Exactly one of the two network filters.
+  std::optional<HttpConnectionManager> http;
+  std::optional<TcpProxy> tcp;
+};
+
+enum class TrafficDirection : uint8_t { Unspecified, Inbound, Outbound };
+
 struct Listener {
   std::string name;
   // The Listener resource, serialized deterministically: a config update that leaves it
   // unchanged leaves the running listener and its connections untouched.
   std::string source;
   boost::asio::ip::tcp::endpoint address;
-  std::string stat_prefix;
-  HttpOptions http;
-  std::shared_ptr<const RouteTable> routes;
-  HttpStats* http_stats = nullptr;
+  TrafficDirection direction = TrafficDirection::Unspecified;
+  // bind_to_port false: never bound; reached only by hand-off from a use_original_dst listener.
+  bool bind_to_port = true;
+  // use_original_dst: a connection whose original destination is another listener's address
+  // is handed to that listener.
+  bool use_original_dst = false;
+  // Listener filters, in the order Trellis runs them whatever their order in the config.
+  bool original_dst_filter = false;  // envoy.filters.listener.original_dst
+  bool tls_inspector = false;        // envoy.filters.listener.tls_inspector
+  Duration listener_filters_timeout{15000};  // 0 disables
+  bool continue_on_listener_filters_timeout = false;
+  // filter_chains in config order, then default_filter_chain (if any) as the last entry.
+  std::vector<FilterChain> filter_chains;
+  std::optional<uint32_t> default_filter_chain;  // index into filter_chains
+  // Whether any chain's choice can depend on what the TLS inspector finds (server_names,
+  // transport_protocol, application_protocols).
+  bool chains_need_tls = false;
   ListenerStats* listener_stats = nullptr;
 };
 
@@ -255,6 +326,10 @@ struct Snapshot {
   std::vector<std::shared_ptr<const Cluster>> clusters;
 
   const Listener* findListener(const std::string& name) const;
+  // The listener a use_original_dst listener hands a connection to: one whose address is
+  // exactly `destination`, else one on the wildcard address of that family and port. Never
+  // `self`.
+  const Listener* findHandoffListener(const boost::asio::ip::tcp::endpoint& destination, const Listener* self) const;
 };
 
 }  // namespace trellis::proxy

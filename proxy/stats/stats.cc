@@ -51,6 +51,7 @@ void collectBlock(const Block& block, const std::string& family, std::vector<Sta
 
 HttpStats* StatsStore::http(const std::string& p) { return findOrCreate(http_, p, shards_); }
 ListenerStats* StatsStore::listener(const std::string& n) { return findOrCreate(listeners_, n, shards_); }
+TcpProxyStats* StatsStore::tcpProxy(const std::string& p) { return findOrCreate(tcp_proxies_, p, shards_); }
 ClusterStats* StatsStore::cluster(const std::string& n) { return findOrCreate(clusters_, n, shards_); }
 
 ClusterResources* StatsStore::resources(const std::string& cluster) {
@@ -89,6 +90,7 @@ std::vector<StatValue> StatsStore::collect() const {
     }
   }
   for (const auto& [name, block] : listeners_) collectBlock(*block, "listener", out);
+  for (const auto& [name, block] : tcp_proxies_) collectBlock(*block, "tcp", out);
   for (const auto& [name, block] : clusters_) collectBlock(*block, "cluster", out);
   for (const auto& [name, c] : server_counters_) {
     out.push_back(StatValue{"server." + name, "server", "", name, static_cast<int64_t>(c->load()), false});

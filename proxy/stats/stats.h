@@ -68,7 +68,30 @@ std::string_view responseFlagName(ResponseFlag f);
 #define ALL_LISTENER_STATS(COUNTER, GAUGE) \
   COUNTER(downstream_cx_total)             \
   GAUGE(downstream_cx_active)              \
-  COUNTER(downstream_cx_destroy)
+  COUNTER(downstream_cx_destroy)           \
+  COUNTER(no_filter_chain_match)           \
+  COUNTER(downstream_listener_filter_error) \
+  COUNTER(downstream_pre_cx_timeout)       \
+  GAUGE(downstream_pre_cx_active)          \
+  COUNTER(original_dst_handoff)            \
+  COUNTER(egress_denied_http)              \
+  COUNTER(egress_denied_tcp)               \
+  COUNTER(egress_denied_tls)
+
+// envoy.filters.network.tcp_proxy, as "tcp.<stat_prefix>.<name>" (Envoy's names).
+#define ALL_TCP_PROXY_STATS(COUNTER, GAUGE)     \
+  COUNTER(downstream_cx_total)                  \
+  COUNTER(downstream_cx_no_route)               \
+  COUNTER(downstream_cx_tx_bytes_total)         \
+  GAUGE(downstream_cx_tx_bytes_buffered)        \
+  COUNTER(downstream_cx_rx_bytes_total)         \
+  GAUGE(downstream_cx_rx_bytes_buffered)        \
+  COUNTER(downstream_flow_control_paused_reading_total) \
+  COUNTER(downstream_flow_control_resumed_reading_total) \
+  COUNTER(idle_timeout)                         \
+  COUNTER(max_downstream_connection_duration)   \
+  COUNTER(upstream_flush_total)                 \
+  GAUGE(upstream_flush_active)
 
 #define ALL_CLUSTER_STATS(COUNTER, GAUGE) \
   COUNTER(upstream_cx_total)              \
@@ -77,6 +100,9 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(upstream_cx_connect_timeout)    \
   COUNTER(upstream_cx_destroy_remote)     \
   COUNTER(upstream_cx_pool_reuse)         \
+  COUNTER(upstream_cx_rx_bytes_total)     \
+  COUNTER(upstream_cx_tx_bytes_total)     \
+  COUNTER(upstream_cx_none_healthy)       \
   COUNTER(upstream_rq_total)              \
   GAUGE(upstream_rq_active)               \
   COUNTER(upstream_rq_1xx)                \
@@ -161,6 +187,14 @@ struct alignas(64) ListenerStatsShard {
   }
 };
 
+struct alignas(64) TcpProxyStatsShard {
+  ALL_TCP_PROXY_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  template <class Fn>
+  void visit(Fn&& fn) const {
+    ALL_TCP_PROXY_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE)
+  }
+};
+
 struct HealthCheckStats {
   ALL_HEALTH_CHECK_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
   template <class Fn>
@@ -207,6 +241,7 @@ class StatsBlock {
 using HttpStats = StatsBlock<HttpStatsShard>;
 using ListenerStats = StatsBlock<ListenerStatsShard>;
 using ClusterStats = StatsBlock<ClusterStatsShard>;
+using TcpProxyStats = StatsBlock<TcpProxyStatsShard>;
 
 // One named value, summed over shards, for exposition.
 struct StatValue {
@@ -250,6 +285,7 @@ class StatsStore {
   // Main thread only. Returns the existing block of that name, or a new one.
   HttpStats* http(const std::string& stat_prefix);
   ListenerStats* listener(const std::string& name);
+  TcpProxyStats* tcpProxy(const std::string& stat_prefix);
   ClusterStats* cluster(const std::string& name);
   ClusterResources* resources(const std::string& cluster);
   // `address` as "ip:port" (IPv6 in brackets).
@@ -269,6 +305,7 @@ class StatsStore {
   size_t shards_;
   std::map<std::string, std::unique_ptr<HttpStats>> http_;
   std::map<std::string, std::unique_ptr<ListenerStats>> listeners_;
+  std::map<std::string, std::unique_ptr<TcpProxyStats>> tcp_proxies_;
   std::map<std::string, std::unique_ptr<ClusterStats>> clusters_;
   std::map<std::string, std::unique_ptr<ClusterResources>> resources_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<HostCounters>> hosts_;

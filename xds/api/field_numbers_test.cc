@@ -35,6 +35,23 @@ constexpr FieldNumber kFields[] = {
     {"envoy.config.cluster.v3.Cluster", "load_balancing_policy", 41},
     {"envoy.config.cluster.v3.LoadBalancingPolicy.Policy", "typed_extension_config", 4},
     {"envoy.config.core.v3.TypedExtensionConfig", "typed_config", 2},
+    {"envoy.config.listener.v3.Listener", "use_original_dst", 4},
+    {"envoy.config.listener.v3.Listener", "listener_filters", 9},
+    {"envoy.config.listener.v3.Listener", "listener_filters_timeout", 15},
+    {"envoy.config.listener.v3.Listener", "continue_on_listener_filters_timeout", 17},
+    {"envoy.config.listener.v3.Listener", "default_filter_chain", 25},
+    {"envoy.config.listener.v3.Listener", "bind_to_port", 26},
+    {"envoy.config.listener.v3.FilterChainMatch", "destination_port", 8},
+    {"envoy.config.listener.v3.FilterChainMatch", "prefix_ranges", 3},
+    {"envoy.config.listener.v3.FilterChainMatch", "server_names", 11},
+    {"envoy.config.listener.v3.FilterChainMatch", "transport_protocol", 9},
+    {"envoy.config.listener.v3.FilterChainMatch", "application_protocols", 10},
+    {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", "idle_timeout", 8},
+    {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", "max_connect_attempts", 7},
+    {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", "weighted_clusters", 10},
+    {"envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", "enable_ja3_fingerprinting", 1},
+    {"envoy.config.cluster.v3.Cluster", "cleanup_interval", 20},
+    {"envoy.config.cluster.v3.Cluster", "original_dst_lb_config", 34},
     {"envoy.config.core.v3.SocketAddress", "protocol", 1},
     {"envoy.config.core.v3.SocketAddress", "address", 2},
     {"envoy.config.core.v3.SocketAddress", "port_value", 3},
@@ -213,7 +230,7 @@ TEST_F(FieldNumbersTest, LbPolicyKeepsFourUnused) {
 TEST_F(FieldNumbersTest, KnownTypesHaveTypeUrls) {
   ASSERT_EQ(resourceTypes().size(), 4u);
   EXPECT_EQ(typeUrl(*resourceTypes()[0]), "type.googleapis.com/envoy.config.listener.v3.Listener");
-  ASSERT_EQ(extensionTypes().size(), 6u);
+  ASSERT_EQ(extensionTypes().size(), 8u);
   EXPECT_EQ(typeUrl(*extensionTypes()[2]),
             "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
 }

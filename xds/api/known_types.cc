@@ -8,11 +8,13 @@
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/listener/original_dst/v3/original_dst.pb.h"
+#include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "envoy/service/discovery/v3/ads.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
+#include "trellis/extensions/filters/http/egress_policy/v1/egress_policy.pb.h"
 #include "trellis/extensions/load_balancing_policies/peak_ewma/v1/peak_ewma.pb.h"
 
 namespace trellis::xds::api {
@@ -39,6 +41,8 @@ const std::vector<const google::protobuf::Descriptor*>& extensionTypes() {
       envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy::descriptor(),
       envoy::extensions::filters::http::router::v3::Router::descriptor(),
       envoy::extensions::filters::listener::original_dst::v3::OriginalDst::descriptor(),
+      envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector::descriptor(),
+      trellis::extensions::filters::http::egress_policy::v1::EgressPolicy::descriptor(),
       envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate::descriptor(),
       trellis::extensions::load_balancing_policies::peak_ewma::v1::PeakEwma::descriptor(),
   };
