@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 extern char** environ;
@@ -29,6 +30,26 @@ struct Pipe {
   }
 };
 
+// argv[0] looked up on PATH, then in /usr/sbin and /sbin: iptables lives there, and a minimal
+// PATH (Bazel's test environment, some container images) often leaves them out.
+std::string findProgram(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = std::string(path ? path : "") + ":/usr/sbin:/sbin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    if (!dir.empty()) {
+      std::string candidate = dir + "/" + name;
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    start = end + 1;
+  }
+  return name;
+}
+
 }  // namespace
 
 CommandResult runCommand(const std::vector<std::string>& argv, const std::string& input) {
@@ -48,7 +69,8 @@ CommandResult runCommand(const std::vector<std::string>& argv, const std::string
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const std::string program = findProgram(argv[0]);
+  int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     result.error = argv[0] + ": " + std::strerror(rc);

@@ -19,7 +19,7 @@ struct CommandResult {
   bool ok() const { return started && exit_code == 0; }
 };
 
-// Runs argv[0] (looked up on PATH) with `input` on its stdin and waits for it.
+// Runs argv[0] (looked up on PATH, then /usr/sbin and /sbin) with `input` on its stdin and waits for it.
 CommandResult runCommand(const std::vector<std::string>& argv, const std::string& input);
 
 }  // namespace trellis::deploy
