@@ -28,10 +28,10 @@ fail() {
 pass() { echo "ok: $*"; }
 
 [ $# -eq 1 ] || fail "usage: $0 PATH_TO_trellis-init"
-BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-[ -x "$BIN" ] || fail "$BIN is not executable"
 export PATH="$PATH:/usr/sbin:/sbin"  # Bazel's strict test PATH leaves out where iptables lives
 [ "$(id -u)" = 0 ] || loud "not running as root (uid $(id -u))"
+BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+[ -x "$BIN" ] || fail "$BIN is not executable"
 for tool in ip iptables-save iptables-restore ip6tables-save ip6tables-restore setpriv /usr/bin/python3; do
   command -v "$tool" >/dev/null || loud "$tool is not installed (scripts/setup installs iptables, iproute2, python3)"
 done
