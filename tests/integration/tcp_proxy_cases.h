@@ -1,5 +1,6 @@
 // The tcp_proxy scenarios, written once over any proxy harness `H` with `uint16_t port()` (the
-// tcp_proxy listener) and `int64_t stat(name)` (summed, -1 when absent): tcp_proxy_test runs
+// tcp_proxy listener), `int64_t stat(name)` (summed, -1 when absent) and
+// `std::string listenerStat(stat)` (the full name of one of that listener's stats): tcp_proxy_test runs
 // them against the whole proxy from an Envoy bootstrap, tcp_proxy_session_test against a bare
 // worker running TcpProxySession on a hand-built snapshot. Client sockets are blocking with
 // timeouts, so a proxy bug fails a read instead of hanging a test; nothing sleeps to
@@ -134,8 +135,9 @@ void bytesBothWays(H& proxy, TcpEchoServer& echo) {
   EXPECT_EQ(proxy.stat("cluster.c.upstream_cx_total"), 1);
   // The session ends once both directions are done; the gauges come back to zero.
   EXPECT_TRUE(waitUntilTrue([&] { return proxy.stat("cluster.c.upstream_cx_active") == 0; }));
-  EXPECT_TRUE(waitUntilTrue([&] { return proxy.stat("listener.l.downstream_cx_active") == 0; }))
-      << proxy.stat("listener.l.downstream_cx_active");
+  EXPECT_TRUE(waitUntilTrue([&] { return proxy.stat(proxy.listenerStat("downstream_cx_active")) == 0; }))
+      << proxy.stat(proxy.listenerStat("downstream_cx_active"));
+  EXPECT_EQ(proxy.stat(proxy.listenerStat("downstream_cx_destroy")), 1);
 }
 
 // A server-first protocol: the greeting arrives though the client sends nothing.

@@ -106,6 +106,7 @@ class SessionHarness {
   ~SessionHarness() { worker_.stopAndJoin(); }
 
   uint16_t port() const { return port_; }
+  std::string listenerStat(const std::string& stat) const { return "listener.l." + stat; }
   int64_t stat(const std::string& name) const {
     for (const auto& v : stats_.collect()) {
       if (v.name == name) return v.value;
