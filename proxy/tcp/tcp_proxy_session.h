@@ -14,13 +14,17 @@
 #include <memory>
 #include <string>
 
+#include <chrono>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "proxy/io/buffer.h"
 #include "proxy/net/connection_facts.h"
 #include "proxy/net/session.h"
 #include "proxy/snapshot/snapshot.h"
+#include "proxy/stats/stats.h"
 
 namespace trellis::proxy {
 
@@ -44,8 +48,32 @@ class TcpProxySession final : public Session, public std::enable_shared_from_thi
   const Listener* listener() const override { return listener_.get(); }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
   void start();
   boost::asio::awaitable<void> run();
+  // The cluster a target names in snapshot_ (found by name when the listener was compiled for
+  // another snapshot than the worker's); nullptr when that snapshot has no such cluster.
+  const Cluster* resolveCluster(const WeightedTarget& target) const;
+  // One connection attempt to `address`, bounded by the cluster's connect_timeout. True when
+  // connected; on failure the failure is counted and the socket closed.
+  boost::asio::awaitable<bool> connectOnce(const Cluster& cluster, const boost::asio::ip::tcp::endpoint& address);
+  // Copies one direction until EOF (passed on as a half-close), an error (closes both) or the
+  // session's close. The client-to-upstream direction sends `initial_` first.
+  boost::asio::awaitable<void> pump(bool from_client);
+  void directionDone();
+  // The idle timer: fires at last activity + idle_timeout at the earliest, re-armed lazily.
+  void armIdle(Clock::duration after);
+  void onIdleTimer();
+  // The upstream connection's share of the cluster's and host's counts (connecting or
+  // connected), taken once per attempt and given back when the attempt fails or the session
+  // ends.
+  void holdUpstream(const Cluster& cluster, HostCounters* host);
+  void releaseUpstream();
+  void closeSockets();
+
+  void countTcp(Counter TcpProxyStatsShard::*counter, uint64_t n = 1);
+  void countCluster(Counter ClusterStatsShard::*counter, uint64_t n = 1);
 
   Worker& worker_;
   std::shared_ptr<const Listener> listener_;
@@ -56,6 +84,32 @@ class TcpProxySession final : public Session, public std::enable_shared_from_thi
   std::string initial_;
   std::list<Session*>::iterator registration_;
   bool closed_ = false;
+
+  // The worker's snapshot when the session started: it keeps the cluster (and its endpoints)
+  // alive for the session's whole life, whatever config arrives meanwhile.
+  std::shared_ptr<const Snapshot> snapshot_;
+  const Cluster* cluster_ = nullptr;
+  TcpProxyStatsShard* tcp_stats_ = nullptr;
+  ClusterStatsShard* cluster_stats_ = nullptr;
+
+  boost::asio::steady_timer connect_timer_;
+  uint64_t connect_attempt_ = 0;  // which attempt the connect timer is armed for
+  bool connecting_ = false;
+  bool connect_timed_out_ = false;
+
+  boost::asio::steady_timer idle_timer_;
+  Clock::duration idle_timeout_{};  // zero: no idle timeout
+  Clock::time_point last_activity_{};
+
+  // Upstream holds (see holdUpstream).
+  ClusterResources* held_resources_ = nullptr;
+  HostCounters* held_host_ = nullptr;
+  ClusterStatsShard* held_stats_ = nullptr;
+
+  // One block per direction, lent by the worker's pool while the direction runs.
+  Buffer to_upstream_;
+  Buffer to_downstream_;
+  int directions_done_ = 0;
 };
 
 }  // namespace trellis::proxy
