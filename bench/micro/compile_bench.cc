@@ -119,7 +119,7 @@ void BM_BuildVirtualHostTable(benchmark::State& state) {
   const ConfigShape shape{static_cast<int>(state.range(0)), 1, 1, 1};
   proxy::StatsStore stats(2);
   auto snap = compileOrDie(compileInputOrDie(bootstrapYaml(generatedRouteConfig(shape), shape)), stats);
-  const auto& hosts = snap->listeners.at(0)->routes->virtual_hosts;
+  const auto& hosts = snap->listeners.at(0)->filter_chains.at(0).http->routes->virtual_hosts;
   for (auto _ : state) {
     proxy::VirtualHostTable table(hosts);
     benchmark::DoNotOptimize(&table);

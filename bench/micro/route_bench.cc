@@ -35,7 +35,7 @@ Compiled compileRoutes(const std::string& route_config, const ConfigShape& shape
   Compiled c;
   c.stats = std::make_unique<proxy::StatsStore>(2);
   c.snapshot = compileOrDie(compileInputOrDie(bootstrapYaml(route_config, shape)), *c.stats);
-  c.table = c.snapshot->listeners.at(0)->routes.get();
+  c.table = c.snapshot->listeners.at(0)->filter_chains.at(0).http->routes.get();
   return c;
 }
 

@@ -47,7 +47,13 @@ TEST(TranslationCompilesTest, EveryColorappProxyAcceptsItsResources) {
   ASSERT_TRUE(front.ok());
   size_t forward_routes = 0;
   for (const auto& l : (*front)->listeners) {
-    for (const auto& vh : l->routes->virtual_hosts) {
+    // Every HTTP chain of a listener shares its route configuration: look at the first.
+    const proxy::FilterChain* http = nullptr;
+    for (const auto& fc : l->filter_chains) {
+      if (fc.http && !http) http = &fc;
+    }
+    ASSERT_NE(http, nullptr) << l->name;
+    for (const auto& vh : http->http->routes->virtual_hosts) {
       for (const auto& r : vh.routes) {
         if (!r.forward) continue;
         ++forward_routes;
