@@ -835,7 +835,7 @@ class Translator {
 
     // TCP: one chain per port; the port alone tells a tcp backend apart.
     std::map<int64_t, std::string> tcpOwner;  // port -> service
-    std::vector<FilterChainProto> tcpChains;
+    std::map<int64_t, FilterChainProto> tcpChains;  // by port
     for (const TcpBackend& backend : tcpBackends) {
       const std::string what =
           absl::StrCat("port ", backend.port, " of ", quoted(backend.service), " is tcp");
@@ -862,8 +862,8 @@ class Translator {
       std::optional<tcp::TcpProxy> proxy = tcpProxyOf(node, backend, build);
       if (!proxy) continue;
       tcpOwner.emplace(backend.port, backend.service);
-      tcpChains.push_back(
-          chainOf(proxy->stat_prefix(), backend.port, "", tcpProxyFilter(*proxy)));
+      tcpChains.emplace(backend.port,
+                        chainOf(proxy->stat_prefix(), backend.port, "", tcpProxyFilter(*proxy)));
     }
 
     // The egress filter.
@@ -903,7 +903,7 @@ class Translator {
           chainOf(absl::StrCat("egress_http_", port), port, "raw_buffer",
                   hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason));
     }
-    for (FilterChainProto& chain : tcpChains) *listener.add_filter_chains() = std::move(chain);
+    for (auto& [port, chain] : tcpChains) *listener.add_filter_chains() = std::move(chain);
     if (dropAll && !allowed.empty()) {
       FilterChainProto tls =
           chainOf("egress_tls_allowed", std::nullopt, "tls",
