@@ -1,8 +1,10 @@
 // App Mesh -> xDS for every virtual node: see translate.h. One Translator walks the MeshSet;
-// for each node it builds the inbound side (listener, route to the local app, local-app
-// cluster) and the outbound side (listener, one virtual host per backend service and port, the
-// target clusters and their endpoints), then sorts everything by name. Features the proxy
-// cannot do are reported once per resource and field, never emitted.
+// for each node it builds the inbound side (listener with a chain per listener port, routes to
+// the local app, local-app clusters) and the outbound side (listener with HTTP chains sharing
+// one route configuration, a virtual host per backend service and port, TCP chains for tcp
+// backends, the egress filter's allow-list or pass-through; the target clusters and their
+// endpoints), then sorts everything by name. Features the proxy cannot do are reported once per
+// resource and field, never emitted.
 #include "config/appmesh/translate.h"
 
 #include <arpa/inet.h>
@@ -22,10 +24,15 @@
 #include "envoy/config/core/v3/base.pb.h"
 #include "envoy/config/core/v3/config_source.pb.h"
 #include "envoy/config/core/v3/health_check.pb.h"
+#include "envoy/config/listener/v3/listener_components.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "envoy/extensions/filters/listener/original_dst/v3/original_dst.pb.h"
+#include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "re2/re2.h"
+#include "trellis/extensions/filters/http/egress_policy/v1/egress_policy.pb.h"
 
 namespace trellis::config::appmesh {
 
@@ -34,12 +41,27 @@ namespace {
 namespace core = envoy::config::core::v3;
 namespace xroute = envoy::config::route::v3;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+namespace tcp = envoy::extensions::filters::network::tcp_proxy::v3;
+namespace egress_policy = trellis::extensions::filters::http::egress_policy::v1;
 using ClusterProto = envoy::config::cluster::v3::Cluster;
 using ListenerProto = envoy::config::listener::v3::Listener;
+using FilterChainProto = envoy::config::listener::v3::FilterChain;
+using FilterProto = envoy::config::listener::v3::Filter;
 using LoadAssignment = envoy::config::endpoint::v3::ClusterLoadAssignment;
 
 constexpr char kHcmFilter[] = "envoy.filters.network.http_connection_manager";
 constexpr char kRouterFilter[] = "envoy.filters.http.router";
+constexpr char kTcpProxyFilter[] = "envoy.filters.network.tcp_proxy";
+constexpr char kOriginalDstFilter[] = "envoy.filters.listener.original_dst";
+constexpr char kTlsInspectorFilter[] = "envoy.filters.listener.tls_inspector";
+constexpr char kEgressPolicyFilter[] = "trellis.filters.http.egress_policy";
+constexpr char kPassthroughCluster[] = "egress_passthrough";
+constexpr char kAnyDomain[] = "*";
+// How long the outbound listener's TLS inspector waits for a ClientHello before the connection
+// goes on as raw_buffer (Trellis's choice): a server-first protocol (MySQL, SMTP) to a tcp
+// backend sends nothing until the server greets it, so without a short limit it would be closed
+// after Envoy's default 15 s.
+constexpr int64_t kListenerFiltersTimeoutMillis = 1000;
 constexpr int64_t kDefaultPerRequestMillis = 15000;  // App Mesh's default perRequest timeout
 constexpr int64_t kConnectTimeoutMillis = 1000;      // Trellis's choice for every cluster
 // App Mesh's circuit breaker limits where none are configured ("effectively disables circuit
@@ -266,29 +288,152 @@ void setDefaultRetryPolicy(xroute::RetryPolicy* out) {
   out->set_host_selection_retry_max_attempts(kDefaultHostSelectionAttempts);
 }
 
-ListenerProto httpListener(const std::string& name, const HostPort& address, const char* statPrefix,
-                           const std::string& routeConfig, std::optional<int64_t> idleMillis,
-                           core::TrafficDirection direction) {
+// An HTTP connection manager to `routeConfig` over RDS, with the connection idle timeout if
+// given. With `egressDenyReason`, the egress policy filter goes before the router: a request no
+// route matches is refused with 403 naming its destination and that reason.
+FilterProto hcmFilter(const char* statPrefix, const std::string& routeConfig,
+                      std::optional<int64_t> idleMillis,
+                      const std::optional<std::string>& egressDenyReason) {
   hcm::HttpConnectionManager manager;
   manager.set_codec_type(hcm::HttpConnectionManager::AUTO);
   manager.set_stat_prefix(statPrefix);
   setAdsSource(manager.mutable_rds()->mutable_config_source());
   manager.mutable_rds()->set_route_config_name(routeConfig);
+  if (egressDenyReason) {
+    hcm::HttpFilter* policy = manager.add_http_filters();
+    policy->set_name(kEgressPolicyFilter);
+    egress_policy::EgressPolicy config;
+    config.set_reason(*egressDenyReason);
+    policy->mutable_typed_config()->PackFrom(config);
+  }
   hcm::HttpFilter* router = manager.add_http_filters();
   router->set_name(kRouterFilter);
   router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
   if (idleMillis) {
     setMillis(manager.mutable_common_http_protocol_options()->mutable_idle_timeout(), *idleMillis);
   }
+  FilterProto filter;
+  filter.set_name(kHcmFilter);
+  filter.mutable_typed_config()->PackFrom(manager);
+  return filter;
+}
 
+FilterProto tcpProxyFilter(const tcp::TcpProxy& proxy) {
+  FilterProto filter;
+  filter.set_name(kTcpProxyFilter);
+  filter.mutable_typed_config()->PackFrom(proxy);
+  return filter;
+}
+
+// A TCP proxy to one cluster, with the idle timeout if given (unset: the proxy's 1 h).
+tcp::TcpProxy tcpProxyTo(const std::string& statPrefix, const std::string& cluster,
+                         std::optional<int64_t> idleMillis) {
+  tcp::TcpProxy proxy;
+  proxy.set_stat_prefix(statPrefix);
+  proxy.set_cluster(cluster);
+  if (idleMillis) setMillis(proxy.mutable_idle_timeout(), *idleMillis);
+  return proxy;
+}
+
+// A filter chain named `name` with one network filter, for connections to `port` (any port if
+// unset) of `transport` ("" for any).
+FilterChainProto chainOf(const std::string& name, std::optional<int64_t> port,
+                         const std::string& transport, FilterProto filter) {
+  FilterChainProto chain;
+  chain.set_name(name);
+  if (port) {
+    chain.mutable_filter_chain_match()->mutable_destination_port()->set_value(
+        static_cast<uint32_t>(*port));
+  }
+  if (!transport.empty()) chain.mutable_filter_chain_match()->set_transport_protocol(transport);
+  *chain.add_filters() = std::move(filter);
+  return chain;
+}
+
+ListenerProto listenerAt(const std::string& name, const HostPort& address,
+                         core::TrafficDirection direction) {
   ListenerProto listener;
   listener.set_name(name);
   setSocketAddress(listener.mutable_address(), address.address, address.port);
-  envoy::config::listener::v3::Filter* filter = listener.add_filter_chains()->add_filters();
-  filter->set_name(kHcmFilter);
-  filter->mutable_typed_config()->PackFrom(manager);
   listener.set_traffic_direction(direction);
+  auto* originalDst = listener.add_listener_filters();
+  originalDst->set_name(kOriginalDstFilter);
+  originalDst->mutable_typed_config()->PackFrom(
+      envoy::extensions::filters::listener::original_dst::v3::OriginalDst());
   return listener;
+}
+
+// The pass-through: connects to the connection's original destination (no endpoints).
+ClusterProto passthroughCluster() {
+  ClusterProto cluster;
+  cluster.set_name(kPassthroughCluster);
+  cluster.set_type(ClusterProto::ORIGINAL_DST);
+  cluster.set_lb_policy(ClusterProto::CLUSTER_PROVIDED);
+  setMillis(cluster.mutable_connect_timeout(), kConnectTimeoutMillis);
+  setCircuitBreakers(nullptr, cluster);
+  return cluster;
+}
+
+// A virtual host sending every request to the pass-through, with App Mesh's default timeout.
+xroute::VirtualHost passthroughHost(const std::string& name,
+                                    const std::vector<std::string>& domains) {
+  xroute::VirtualHost host;
+  host.set_name(name);
+  for (const std::string& domain : domains) host.add_domains(domain);
+  xroute::Route* route = host.add_routes();
+  route->set_name("passthrough");
+  route->mutable_match()->set_prefix("/");
+  route->mutable_route()->set_cluster(kPassthroughCluster);
+  setMillis(route->mutable_route()->mutable_timeout(), kDefaultPerRequestMillis);
+  return host;
+}
+
+// The inbound route configuration of one HTTP listener port: everything to the local app.
+xroute::RouteConfiguration localAppRoutes(const std::string& name, int64_t port,
+                                          const std::string& cluster, int64_t perRequestMillis,
+                                          std::optional<int64_t> idleMillis) {
+  xroute::RouteConfiguration routes;
+  routes.set_name(name);
+  xroute::VirtualHost* host = routes.add_virtual_hosts();
+  host->set_name(absl::StrCat("local_app_", port));
+  *host->add_domains() = std::string(kAnyDomain);
+  xroute::Route* route = host->add_routes();
+  route->set_name("local_app");
+  route->mutable_match()->set_prefix("/");
+  route->mutable_route()->set_cluster(cluster);
+  setMillis(route->mutable_route()->mutable_timeout(), perRequestMillis);
+  if (idleMillis) setMillis(route->mutable_route()->mutable_idle_timeout(), *idleMillis);
+  return routes;
+}
+
+// Why `pattern` (already lower case) is not an allowed-host entry, if it is not: a host name, or
+// "*." and a host name (Envoy's suffix wildcard, in virtual host domains and server_names).
+std::optional<std::string> hostPatternProblem(const std::string& pattern) {
+  if (pattern.empty()) return std::string("empty entry");
+  std::string name = pattern;
+  if (name.rfind("*.", 0) == 0) name = name.substr(2);
+  if (name.find('*') != std::string::npos) {
+    return std::string(
+        "'*' is allowed only as a leading \"*.\" (a suffix pattern, e.g. *.amazonaws.com)");
+  }
+  if (name.empty()) return std::string("nothing after \"*.\"");
+  if (name.size() > 253) return std::string("longer than 253 characters");
+  size_t start = 0;
+  while (true) {
+    const size_t dot = name.find('.', start);
+    const std::string label = name.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (label.empty()) return std::string("empty label (a leading, trailing or double '.')");
+    if (label.size() > 63) return absl::StrCat("label ", quoted(label), " is over 63 characters");
+    for (char c : label) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+        return absl::StrCat("'", std::string(1, c),
+                            "' is not a host name character (letters, digits, '-', '_', '.')");
+      }
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return std::nullopt;
 }
 
 // ------------------------------------------------------------------------------ route matches
@@ -445,6 +590,16 @@ class Translator {
       : set_(set), resolve_(resolve), options_(options) {}
 
   TranslateResult run() {
+    for (const std::string& entry : options_.egressAllowedHosts) {
+      const std::string pattern = absl::AsciiStrToLower(entry);
+      if (std::optional<std::string> why = hostPatternProblem(pattern)) {
+        add(result_.errors, absl::StrCat("TranslateOptions.egressAllowedHosts: ", quoted(entry),
+                                         ": ", *why, ": left out of every allow-list"));
+      } else if (std::find(allowedHosts_.begin(), allowedHosts_.end(), pattern) ==
+                 allowedHosts_.end()) {
+        allowedHosts_.push_back(pattern);
+      }
+    }
     reportLeftOut();
     for (const VirtualNode& node : set_.virtualNodes) {
       const std::string key = nodeKey(node.mesh, node.name);
@@ -481,14 +636,6 @@ class Translator {
 
   // What trellis-proxy cannot do yet, reported once per resource and field whoever calls it.
   void reportLeftOut() {
-    for (const Mesh& mesh : set_.meshes) {
-      if (mesh.spec.egress() == EgressFilterType::kAllowAll) {
-        warn(mesh.source, absl::StrCat("Mesh/", mesh.name),
-             join(mesh.source.specPath, "egressFilter"),
-             "ALLOW_ALL: trellis-proxy has no pass-through to the original destination yet, so a "
-             "request to a host outside the mesh gets 404 (no route) instead of reaching it");
-      }
-    }
     for (const VirtualNode& node : set_.virtualNodes) {
       const std::string resource = resourceOf(node);
       const std::string spec = node.source.specPath;
@@ -555,91 +702,103 @@ class Translator {
     return out;
   }
 
-  // The inbound listener forwards to the local app. Returns whether it was built.
+  // The inbound listener: one filter chain per listener port of the node, chosen by the
+  // connection's original destination port, to the local app on that port; and the first
+  // listener's chain again as the default, for connections made to the listener itself (no
+  // iptables). Returns whether it was built.
   bool translateInbound(const VirtualNode& node, const Sidecar* sidecar, const HostPort& address,
                         ProxyBuild& build) {
     const std::string resource = resourceOf(node);
-    const Listener* served = nullptr;
-    size_t servedIndex = 0;
-    for (size_t i = 0; i < node.spec.listeners.size(); ++i) {
-      const Listener& listener = node.spec.listeners[i];
-      const std::string path = item(join(node.source.specPath, "listeners"), i);
-      const int64_t port = listener.portMapping.port;
-      if (listener.portMapping.protocol == PortProtocol::kTcp) {
-        error(node.source, resource, path,
-              absl::StrCat("tcp listener on port ", port,
-                           " is not translated yet (trellis-proxy has no TCP proxy): nothing "
-                           "forwards to the app on this port"));
-      } else if (served == nullptr) {
-        served = &listener;
-        servedIndex = i;
-      } else {
-        error(node.source, resource, path,
-              absl::StrCat("listener on port ", port,
-                           " gets no inbound traffic: the inbound "
-                           "listener ",
-                           toString(address), " forwards to port ", served->portMapping.port,
-                           " only (telling ports apart needs original-destination support)"));
-      }
-    }
-    if (served == nullptr) return false;
-    const std::string servedPath = item(join(node.source.specPath, "listeners"), servedIndex);
-    if (served->tls && served->tls->mode == ListenerTlsMode::kStrict) {
-      error(node.source, resource, join(servedPath, "tls.mode"),
-            "STRICT is not supported yet (trellis-proxy does not terminate TLS): no inbound "
-            "listener, so callers are refused rather than served in plaintext");
-      return false;
-    }
-
-    const int64_t port = served->portMapping.port;
     std::string appAddress = kDefaultAppAddress;
-    int64_t appPort = port;
-    if (sidecar) {
-      if (sidecar->appAddress) appAddress = *sidecar->appAddress;
-      for (const AppPort& mapping : sidecar->appPorts) {
-        if (mapping.listenerPort == port) appPort = mapping.appPort;
+    if (sidecar && sidecar->appAddress) appAddress = *sidecar->appAddress;
+    ListenerProto listener = listenerAt(listenerName("ingress", address), address, core::INBOUND);
+    std::set<int64_t> ports;
+    bool firstHttp = true;
+    for (size_t i = 0; i < node.spec.listeners.size(); ++i) {
+      const Listener& served = node.spec.listeners[i];
+      const std::string path = item(join(node.source.specPath, "listeners"), i);
+      const int64_t port = served.portMapping.port;
+      if (!ports.insert(port).second) {
+        error(node.source, resource, path,
+              absl::StrCat("a second listener on port ", port, ": left out"));
+        continue;
       }
+      if (served.tls && served.tls->mode == ListenerTlsMode::kStrict) {
+        error(node.source, resource, join(path, "tls.mode"),
+              absl::StrCat("STRICT is not supported yet (trellis-proxy does not terminate TLS): "
+                           "no inbound filter chain for port ",
+                           port, ", so callers are refused rather than served in plaintext"));
+        continue;
+      }
+      int64_t appPort = port;
+      if (sidecar) {
+        for (const AppPort& mapping : sidecar->appPorts) {
+          if (mapping.listenerPort == port) appPort = mapping.appPort;
+        }
+      }
+      const std::string cluster = clusterName("ingress", node, port);
+      // The connection pool limits what reaches the local app (App Mesh applied it here, on the
+      // destination side, and left callers unlimited).
+      const ConnectionPool* pool = served.connectionPool ? &*served.connectionPool : nullptr;
+      build.clusters.emplace(cluster, edsCluster(cluster, pool));
+      LoadAssignment assignment;
+      assignment.set_cluster_name(cluster);
+      setSocketAddress(
+          assignment.add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address(),
+          appAddress, appPort);
+      build.endpoints.emplace(cluster, std::move(assignment));
+
+      const std::optional<ListenerTimeout>& timeout = served.timeout;
+      std::optional<int64_t> idle;
+      if (timeout && timeout->idle) idle = timeout->idle->toMillis();
+
+      FilterChainProto chain;
+      if (served.portMapping.protocol == PortProtocol::kTcp) {
+        const std::string name = absl::StrCat("ingress_tcp_", port);
+        chain = chainOf(name, port, "", tcpProxyFilter(tcpProxyTo(name, cluster, idle)));
+      } else {
+        const int64_t perRequest =
+            millisOr(timeout ? timeout->perRequest : std::nullopt, kDefaultPerRequestMillis);
+        // The first HTTP port keeps the name of the days of one inbound route configuration.
+        const std::string routesName =
+            firstHttp ? routeConfigName("ingress", node)
+                      : absl::StrCat(routeConfigName("ingress", node), "_", port);
+        firstHttp = false;
+        build.routes.emplace(routesName,
+                             localAppRoutes(routesName, port, cluster, perRequest, idle));
+        chain = chainOf(absl::StrCat("ingress_http_", port), port, "",
+                        hcmFilter("ingress", routesName, idle, std::nullopt));
+      }
+      if (i == 0) {
+        // Not redirected (no iptables: the demo, the end-to-end tests): the first listener's app.
+        FilterChainProto fallback = chain;
+        fallback.clear_filter_chain_match();
+        fallback.set_name("ingress_default");
+        *listener.mutable_default_filter_chain() = std::move(fallback);
+      }
+      *listener.add_filter_chains() = std::move(chain);
     }
-    const std::string cluster = clusterName("ingress", node, port);
-    // The connection pool limits what reaches the local app (App Mesh applied it here, on the
-    // destination side, and left callers unlimited).
-    const ConnectionPool* pool = served->connectionPool ? &*served->connectionPool : nullptr;
-    build.clusters.emplace(cluster, edsCluster(cluster, pool));
-    LoadAssignment assignment;
-    assignment.set_cluster_name(cluster);
-    setSocketAddress(
-        assignment.add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address(),
-        appAddress, appPort);
-    build.endpoints.emplace(cluster, std::move(assignment));
-
-    const std::optional<ListenerTimeout>& timeout = served->timeout;
-    const int64_t perRequest =
-        millisOr(timeout ? timeout->perRequest : std::nullopt, kDefaultPerRequestMillis);
-    std::optional<int64_t> idle;
-    if (timeout && timeout->idle) idle = timeout->idle->toMillis();
-
-    xroute::RouteConfiguration routes;
-    routes.set_name(routeConfigName("ingress", node));
-    xroute::VirtualHost* host = routes.add_virtual_hosts();
-    host->set_name(absl::StrCat("local_app_", port));
-    host->add_domains("*");
-    xroute::Route* route = host->add_routes();
-    route->set_name("local_app");
-    route->mutable_match()->set_prefix("/");
-    route->mutable_route()->set_cluster(cluster);
-    setMillis(route->mutable_route()->mutable_timeout(), perRequest);
-    if (idle) setMillis(route->mutable_route()->mutable_idle_timeout(), *idle);
-    build.routes.emplace(routes.name(), std::move(routes));
-
-    const std::string name = listenerName("ingress", address);
-    build.listeners.emplace(
-        name, httpListener(name, address, "ingress", routeConfigName("ingress", node), idle,
-                           core::INBOUND));
+    if (listener.filter_chains_size() == 0) return false;
+    build.listeners.emplace(listener.name(), std::move(listener));
     return true;
   }
 
-  // The outbound listener routes the app's requests to its backends.
+  // A backend port whose provider listener is tcp, waiting for its filter chain.
+  struct TcpBackend {
+    std::string service;
+    int64_t port = 0;
+    std::string path;  // the backend's field path in the caller
+    const VirtualNode* targetNode = nullptr;
+    const VirtualRouter* router = nullptr;
+  };
+
+  // The outbound listener: HTTP chains (the backends' HTTP ports, the listener's own port, and
+  // port 80 under DROP_ALL) sharing one route configuration, a TCP chain per tcp backend port,
+  // and the mesh's egress filter.
   void translateOutbound(const VirtualNode& node, const HostPort& address, ProxyBuild& build) {
+    const std::string resource = resourceOf(node);
+    const Mesh* mesh = set_.findMesh(node.mesh);
+    const bool dropAll = mesh == nullptr || mesh->spec.egress() == EgressFilterType::kDropAll;
     xroute::RouteConfiguration routes;
     routes.set_name(routeConfigName("egress", node));
 
@@ -649,17 +808,20 @@ class Translator {
       return node.spec.backends[a].virtualServiceName < node.spec.backends[b].virtualServiceName;
     });
     std::set<std::string> domains;  // lower-case: the proxy refuses one domain in two hosts
+    std::set<int64_t> httpPorts;    // of the backends
+    std::vector<TcpBackend> tcpBackends;
     for (size_t index : order) {
       const Backend& backend = node.spec.backends[index];
       const std::string path = item(join(node.source.specPath, "backends"), index);
-      std::vector<xroute::VirtualHost> hosts = backendHosts(node, backend, path, build);
+      std::vector<xroute::VirtualHost> hosts =
+          backendHosts(node, backend, path, build, httpPorts, tcpBackends);
       for (xroute::VirtualHost& host : hosts) {
         bool clash = false;
         for (const std::string& domain : host.domains()) {
           if (domains.count(absl::AsciiStrToLower(domain)) != 0) clash = true;
         }
         if (clash) {
-          error(node.source, resourceOf(node), path,
+          error(node.source, resource, path,
                 absl::StrCat("virtual host ", quoted(host.name()),
                              " has a domain another backend already has: left out"));
           continue;
@@ -671,32 +833,186 @@ class Translator {
       }
     }
 
-    const Mesh* mesh = set_.findMesh(node.mesh);
-    if (mesh != nullptr && mesh->spec.egress() == EgressFilterType::kDropAll) {
-      xroute::VirtualHost* host = routes.add_virtual_hosts();
-      host->set_name("egress_filter_drop_all");
-      host->add_domains("*");
-      xroute::Route* route = host->add_routes();
-      route->set_name("drop_all");
-      route->mutable_match()->set_prefix("/");
-      route->mutable_direct_response()->set_status(403);
-      route->mutable_direct_response()->mutable_body()->set_inline_string(
-          absl::StrCat("egress to this host is not allowed: mesh ", node.mesh,
-                       " has egressFilter DROP_ALL and the host is not a backend of virtual node ",
-                       node.name, "\n"));
+    // TCP: one chain per port; the port alone tells a tcp backend apart.
+    std::map<int64_t, std::string> tcpOwner;  // port -> service
+    std::map<int64_t, FilterChainProto> tcpChains;  // by port
+    for (const TcpBackend& backend : tcpBackends) {
+      const std::string what =
+          absl::StrCat("port ", backend.port, " of ", quoted(backend.service), " is tcp");
+      if (httpPorts.count(backend.port) != 0 || backend.port == address.port) {
+        error(node.source, resource, backend.path,
+              absl::StrCat(what, ", but ",
+                           httpPorts.count(backend.port) != 0
+                               ? "an HTTP backend of this node uses that port too"
+                               : "that is the outbound listener's own port",
+                           " (a tcp backend is told apart by its port alone): the tcp backend is "
+                           "left out"));
+        continue;
+      }
+      auto owner = tcpOwner.find(backend.port);
+      if (owner != tcpOwner.end()) {
+        error(node.source, resource, backend.path,
+              absl::StrCat(what, ", as is port ", backend.port, " of ", quoted(owner->second),
+                           ": two tcp backends on one port cannot be told apart (App Mesh could "
+                           "not either), ",
+                           quoted(owner->second), " keeps the port and ", quoted(backend.service),
+                           " is left out"));
+        continue;
+      }
+      std::optional<tcp::TcpProxy> proxy = tcpProxyOf(node, backend, build);
+      if (!proxy) continue;
+      tcpOwner.emplace(backend.port, backend.service);
+      tcpChains.emplace(backend.port,
+                        chainOf(proxy->stat_prefix(), backend.port, "", tcpProxyFilter(*proxy)));
     }
+
+    // The egress filter.
+    std::optional<std::string> denyReason;
+    bool passthrough = false;
+    std::vector<std::string> allowed;  // the allow-list, less names a backend already has
+    if (dropAll) {
+      denyReason = absl::StrCat("mesh ", node.mesh,
+                                " has egressFilter DROP_ALL and the host is not a backend of "
+                                "virtual node ",
+                                node.name);
+      for (const std::string& pattern : allowedHosts_) {
+        if (domains.count(pattern) == 0) allowed.push_back(pattern);
+      }
+      if (!allowed.empty()) {
+        *routes.add_virtual_hosts() = passthroughHost("egress_allowed_hosts", allowed);
+        passthrough = true;
+      }
+      // Unknown hosts on port 80 reach an HTTP chain, whose policy filter explains the 403.
+      if (tcpOwner.count(80) == 0) httpPorts.insert(80);
+    } else {
+      *routes.add_virtual_hosts() = passthroughHost("egress_allow_all", {kAnyDomain});
+      passthrough = true;
+    }
+    httpPorts.insert(address.port);  // the app may call the listener directly (no iptables)
     build.routes.emplace(routes.name(), std::move(routes));
 
-    const std::string name = listenerName("egress", address);
-    build.listeners.emplace(
-        name, httpListener(name, address, "egress", routeConfigName("egress", node), std::nullopt,
-                           core::OUTBOUND));
+    ListenerProto listener = listenerAt(listenerName("egress", address), address, core::OUTBOUND);
+    auto* inspector = listener.add_listener_filters();
+    inspector->set_name(kTlsInspectorFilter);
+    inspector->mutable_typed_config()->PackFrom(
+        envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector());
+    setMillis(listener.mutable_listener_filters_timeout(), kListenerFiltersTimeoutMillis);
+    listener.set_continue_on_listener_filters_timeout(true);
+    for (int64_t port : httpPorts) {
+      *listener.add_filter_chains() =
+          chainOf(absl::StrCat("egress_http_", port), port, "raw_buffer",
+                  hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason));
+    }
+    for (auto& [port, chain] : tcpChains) *listener.add_filter_chains() = std::move(chain);
+    if (dropAll && !allowed.empty()) {
+      FilterChainProto tls =
+          chainOf("egress_tls_allowed", std::nullopt, "tls",
+                  tcpProxyFilter(tcpProxyTo("egress_tls_allowed", kPassthroughCluster,
+                                            std::nullopt)));
+      for (const std::string& pattern : allowed) {
+        tls.mutable_filter_chain_match()->add_server_names(pattern);
+      }
+      *listener.add_filter_chains() = std::move(tls);
+    }
+    if (!dropAll) {
+      *listener.mutable_default_filter_chain() =
+          chainOf("egress_passthrough", std::nullopt, "",
+                  tcpProxyFilter(tcpProxyTo("egress_passthrough", kPassthroughCluster,
+                                            std::nullopt)));
+    }
+    if (passthrough) build.clusters.emplace(kPassthroughCluster, passthroughCluster());
+    build.listeners.emplace(listener.name(), std::move(listener));
   }
 
-  // One virtual host per port of the backend's provider. Domains: "SERVICE:PORT", plus the bare
-  // "SERVICE" on the only port, or on port 80 when there are several.
+  // The TCP proxy of one tcp backend port: to the node provider's cluster, or along the router's
+  // tcp route for the port. nullopt (reported) if there is nothing to proxy to.
+  std::optional<tcp::TcpProxy> tcpProxyOf(const VirtualNode& caller, const TcpBackend& backend,
+                                          ProxyBuild& build) {
+    const std::string statPrefix = absl::StrCat("egress_tcp_", backend.port);
+    if (backend.targetNode != nullptr) {
+      // A node provider's listener timeout applies to its callers, as for HTTP.
+      std::optional<int64_t> idle;
+      const Listener* listener = listenerOn(*backend.targetNode, backend.port);
+      if (listener != nullptr && listener->timeout && listener->timeout->idle) {
+        idle = listener->timeout->idle->toMillis();
+      }
+      return tcpProxyTo(
+          statPrefix,
+          targetCluster(caller, *backend.targetNode, backend.port, backend.path, build), idle);
+    }
+    const Route* chosen = nullptr;
+    for (const Route* route : routesFor(*backend.router, backend.port)) {
+      if (!route->spec.tcpRoute) {
+        error(route->source, resourceOf(*route), "",
+              absl::StrCat(routeKind(route->spec), " on tcp port ", backend.port,
+                           " of VirtualRouter ", quoted(backend.router->name),
+                           ": route left out"));
+      } else if (chosen != nullptr) {
+        error(route->source, resourceOf(*route), "",
+              absl::StrCat("a tcp connection carries nothing to match on, so one tcp route "
+                           "serves port ",
+                           backend.port, " of VirtualRouter ", quoted(backend.router->name),
+                           ", and it is ", quoted(chosen->name),
+                           " (first by priority): route left out"));
+      } else {
+        chosen = route;
+      }
+    }
+    if (chosen == nullptr) {
+      error(caller.source, resourceOf(caller), backend.path,
+            absl::StrCat("VirtualRouter ", quoted(backend.router->name), " has no tcp route for "
+                         "port ", backend.port, ": no route to ", quoted(backend.service), " port ",
+                         backend.port));
+      return std::nullopt;
+    }
+    const TcpRoute& route = *chosen->spec.tcpRoute;
+    const std::string targetsPath = join(chosen->source.specPath, "tcpRoute.action.weightedTargets");
+    std::vector<std::pair<std::string, uint32_t>> weighted;
+    for (size_t i = 0; i < route.weightedTargets.size(); ++i) {
+      const WeightedTarget& target = route.weightedTargets[i];
+      const VirtualNode* node = set_.findVirtualNode(chosen->mesh, target.virtualNode);
+      std::optional<int64_t> port = target.port;
+      if (node != nullptr && !port && !node->spec.listeners.empty()) {
+        port = node->spec.listeners.front().portMapping.port;
+      }
+      if (node == nullptr || !port || target.weight < 0) {
+        error(chosen->source, resourceOf(*chosen), item(targetsPath, i),
+              absl::StrCat("target ", quoted(target.virtualNode),
+                           node == nullptr ? " does not exist" : " has no listener or weight",
+                           ": left out of the route"));
+        continue;
+      }
+      // The cluster of a weight-0 target is sent too, as for HTTP; the TCP proxy takes only
+      // weights of 1 or more, so the target itself stays out of weighted_clusters.
+      const std::string cluster = targetCluster(caller, *node, *port, backend.path, build);
+      if (target.weight > 0) weighted.emplace_back(cluster, static_cast<uint32_t>(target.weight));
+    }
+    if (weighted.empty()) {
+      error(chosen->source, resourceOf(*chosen), targetsPath,
+            "no target with a weight above 0: route left out");
+      return std::nullopt;
+    }
+    std::optional<int64_t> idle;
+    if (route.timeout && route.timeout->idle) idle = route.timeout->idle->toMillis();
+    tcp::TcpProxy proxy = tcpProxyTo(statPrefix, weighted.front().first, idle);
+    if (weighted.size() > 1) {
+      auto* clusters = proxy.mutable_weighted_clusters();
+      for (const auto& [name, weight] : weighted) {
+        auto* cluster = clusters->add_clusters();
+        cluster->set_name(name);
+        cluster->set_weight(weight);
+      }
+    }
+    return proxy;
+  }
+
+  // One virtual host per HTTP port of the backend's provider. Domains: "SERVICE:PORT", plus the
+  // bare "SERVICE" on the only port, or on port 80 when there are several. Its HTTP ports go
+  // into `httpPorts`, its tcp ports into `tcpBackends`.
   std::vector<xroute::VirtualHost> backendHosts(const VirtualNode& caller, const Backend& backend,
-                                                const std::string& path, ProxyBuild& build) {
+                                                const std::string& path, ProxyBuild& build,
+                                                std::set<int64_t>& httpPorts,
+                                                std::vector<TcpBackend>& tcpBackends) {
     const std::string resource = resourceOf(caller);
     const std::string& serviceName = backend.virtualServiceName;
     const VirtualService* service = set_.findVirtualService(caller.mesh, serviceName);
@@ -754,13 +1070,6 @@ class Translator {
     std::vector<xroute::VirtualHost> hosts;
     for (const PortMapping& mapping : ports) {
       const int64_t port = mapping.port;
-      if (mapping.protocol == PortProtocol::kTcp) {
-        error(caller.source, resource, path,
-              absl::StrCat("port ", port, " of ", quoted(serviceName),
-                           " is tcp, which is not translated yet (trellis-proxy has no TCP "
-                           "proxy): no route to it"));
-        continue;
-      }
       if (clientTlsRequired(policy, port)) {
         error(caller.source, resource, path,
               absl::StrCat("client policy requires TLS to ", quoted(serviceName), " port ", port,
@@ -768,6 +1077,11 @@ class Translator {
                            "than plaintext"));
         continue;
       }
+      if (mapping.protocol == PortProtocol::kTcp) {
+        tcpBackends.push_back({serviceName, port, path, targetNode, router});
+        continue;
+      }
+      httpPorts.insert(port);
       xroute::VirtualHost host;
       host.set_name(absl::StrCat(serviceName, ":", port));
       if (ports.size() == 1 || port == 80) host.add_domains(serviceName);
@@ -806,9 +1120,9 @@ class Translator {
     if (options_.defaultRetryPolicy) setDefaultRetryPolicy(action->mutable_retry_policy());
   }
 
-  // A service provided by a router: its routes for `port`, in priority order.
-  void routerRoutes(const VirtualNode& caller, const VirtualRouter& router, int64_t port,
-                    const std::string& callerPath, xroute::VirtualHost& host, ProxyBuild& build) {
+  // The routes of `router` that serve `port`, in priority order: routes with a priority first,
+  // lowest first; then the longer path or prefix; then the name.
+  std::vector<const Route*> routesFor(const VirtualRouter& router, int64_t port) const {
     std::vector<const Route*> routes;
     for (const Route* route : set_.routesOf(router.mesh, router.name)) {
       const std::optional<int64_t> matchPort = route->spec.matchPort();
@@ -830,7 +1144,13 @@ class Translator {
       if (aLength != bLength) return aLength > bLength;
       return a->name < b->name;
     });
-    for (const Route* route : routes) {
+    return routes;
+  }
+
+  // A service provided by a router: its routes for `port`, in priority order.
+  void routerRoutes(const VirtualNode& caller, const VirtualRouter& router, int64_t port,
+                    const std::string& callerPath, xroute::VirtualHost& host, ProxyBuild& build) {
+    for (const Route* route : routesFor(router, port)) {
       xroute::Route out;
       if (translateRoute(caller, *route, callerPath, out, build)) {
         *host.add_routes() = std::move(out);
@@ -865,8 +1185,8 @@ class Translator {
       timeout = &spec.grpcRoute->timeout;
       retry = &spec.grpcRoute->retryPolicy;
     } else {
-      why = absl::StrCat(base,
-                         ": tcp routes are not translated yet (trellis-proxy has no TCP proxy)");
+      // A tcp route serves a tcp port (its own filter chain), never an HTTP one.
+      why = absl::StrCat(base, ": a tcp route on an HTTP port of the router");
     }
     if (why) {
       error(route.source, resource, "", absl::StrCat(*why, ": route left out"));
@@ -1058,6 +1378,7 @@ class Translator {
   const TranslateOptions options_;
   TranslateResult result_;
   std::set<std::string> reported_;
+  std::vector<std::string> allowedHosts_;  // options_.egressAllowedHosts, checked, lower case
   std::map<std::string, TargetEndpoints> targets_;                       // by cluster name
   std::map<std::string, absl::StatusOr<std::vector<std::string>>> dns_;  // by hostname
 };
@@ -1066,6 +1387,28 @@ class Translator {
 
 std::string nodeKey(std::string_view mesh, std::string_view virtualNode) {
   return absl::StrCat("mesh/", std::string(mesh), "/virtualNode/", std::string(virtualNode));
+}
+
+absl::StatusOr<std::vector<std::string>> parseEgressAllowedHosts(std::string_view list) {
+  std::vector<std::string> out;
+  const std::string text(list);
+  if (absl::StripAsciiWhitespace(text).empty()) return out;
+  size_t start = 0;
+  for (size_t index = 1;; ++index) {
+    const size_t comma = text.find(',', start);
+    const std::string entry = absl::AsciiStrToLower(std::string(absl::StripAsciiWhitespace(
+        text.substr(start, comma == std::string::npos ? comma : comma - start))));
+    if (std::optional<std::string> why = hostPatternProblem(entry)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry ", index, " ", quoted(entry), ": ", *why,
+                       " (each entry is a host name or a \"*.\" suffix pattern, e.g. "
+                       "*.amazonaws.com; an empty value allows nothing)"));
+    }
+    if (std::find(out.begin(), out.end(), entry) == out.end()) out.push_back(entry);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
 
 TranslateResult translate(const MeshSet& mesh, const Resolver& resolve,

@@ -1,9 +1,12 @@
 // Translates a checked App Mesh MeshSet into the xDS resources each sidecar proxy receives, the
 // way App Mesh configured its own Envoy sidecars, limited to the fields trellis-proxy accepts
 // (proxy/snapshot/compile.cc; anything else would make the proxy NACK the whole update). Per
-// virtual node: an inbound listener to the local app, an outbound listener whose routes follow
-// the node's backends, and the clusters and endpoints those routes reach. What is left out, and
-// why, is listed in config/appmesh/README.md ("Translation to xDS").
+// virtual node: an inbound listener with one filter chain per listener port of the node (by the
+// connection's original destination port) to the local app; an outbound listener with HTTP
+// chains whose routes follow the node's backends, TCP chains for tcp backends, and the mesh's
+// egress filter (DROP_ALL: an allow-list and explained refusals; ALLOW_ALL: pass-through to the
+// original destination); and the clusters and endpoints those reach. What is left out, and why,
+// is listed in config/appmesh/README.md ("Translation to xDS").
 #pragma once
 
 #include <cstdint>
@@ -61,7 +64,20 @@ struct TranslateOptions {
   // default retry policy (see README.md, "Resilience"). false: they get none, like the meshes App
   // Mesh created before 2020-07-29.
   bool defaultRetryPolicy = true;
+
+  // Under egressFilter DROP_ALL, the destinations outside the mesh a node may still reach (by
+  // HTTP Host or TLS SNI) through the pass-through to the original destination. App Mesh always
+  // allowed its own AWS APIs, hence the default. Each entry is a host name or a "*." suffix
+  // pattern, lower case (parseEgressAllowedHosts checks and normalizes a list); an entry that is
+  // neither is left out with an error line. Empty: nothing outside the mesh.
+  std::vector<std::string> egressAllowedHosts = {"*.amazonaws.com"};
 };
+
+// Parses trellis-cp's --egress-allowed-hosts value: comma-separated entries, spaces around them
+// ignored, each a host name ("api.example.com") or a "*." suffix pattern ("*.amazonaws.com"),
+// lower-cased. The empty string is the empty list. Anything else is InvalidArgument naming the
+// entry and what is wrong with it.
+absl::StatusOr<std::vector<std::string>> parseEgressAllowedHosts(std::string_view list);
 
 // Translates every virtual node of every mesh in `mesh`. The input should have passed
 // validate(); anything validation would reject that reaches here becomes an error line, never a

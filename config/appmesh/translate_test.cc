@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -26,7 +27,9 @@
 #include "config/appmesh/validate.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
+#include "trellis/extensions/filters/http/egress_policy/v1/egress_policy.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
@@ -52,11 +55,24 @@ constexpr char kTestdata[] = "config/appmesh/testdata/";
 const std::map<std::string, std::set<std::string>>& acceptedFields() {
   static const auto* fields = new std::map<std::string, std::set<std::string>>{
       {"envoy.config.listener.v3.Listener",
-       {"name", "address", "filter_chains", "traffic_direction"}},
+       {"name", "address", "filter_chains", "traffic_direction", "listener_filters",
+        "listener_filters_timeout", "continue_on_listener_filters_timeout",
+        "default_filter_chain"}},
       {"envoy.config.core.v3.Address", {"socket_address"}},
       {"envoy.config.core.v3.SocketAddress", {"address", "port_value"}},
-      {"envoy.config.listener.v3.FilterChain", {"filters"}},
+      {"envoy.config.listener.v3.ListenerFilter", {"name", "typed_config"}},
+      {"envoy.extensions.filters.listener.original_dst.v3.OriginalDst", {}},
+      {"envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", {}},
+      {"envoy.config.listener.v3.FilterChain", {"filter_chain_match", "filters", "name"}},
+      {"envoy.config.listener.v3.FilterChainMatch",
+       {"destination_port", "server_names", "transport_protocol"}},
       {"envoy.config.listener.v3.Filter", {"name", "typed_config"}},
+      {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+       {"stat_prefix", "cluster", "weighted_clusters", "idle_timeout"}},
+      {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster", {"clusters"}},
+      {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster.ClusterWeight",
+       {"name", "weight"}},
+      {"trellis.extensions.filters.http.egress_policy.v1.EgressPolicy", {"reason"}},
       {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
        {"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
         "common_http_protocol_options", "request_headers_timeout", "max_request_headers_kb",
@@ -118,24 +134,56 @@ const std::map<std::string, std::set<std::string>>& acceptedFields() {
   return *fields;
 }
 
-// Every set field, recursively (through Any for the HCM and the router), must be accepted.
+// The typed_config types the translation emits, each with its one expected name.
+const std::map<std::string, std::string>& typedConfigNames() {
+  static const auto* names = new std::map<std::string, std::string>{
+      {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+       "envoy.filters.network.http_connection_manager"},
+      {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+       "envoy.filters.network.tcp_proxy"},
+      {"envoy.extensions.filters.http.router.v3.Router", "envoy.filters.http.router"},
+      {"trellis.extensions.filters.http.egress_policy.v1.EgressPolicy",
+       "trellis.filters.http.egress_policy"},
+      {"envoy.extensions.filters.listener.original_dst.v3.OriginalDst",
+       "envoy.filters.listener.original_dst"},
+      {"envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
+       "envoy.filters.listener.tls_inspector"},
+      {"envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+       "envoy.retry_host_predicates.previous_hosts"},
+  };
+  return *names;
+}
+
+// Every set field, recursively (through Any, by the generated pool), must be accepted.
 void expectAccepted(const pb::Message& message, const std::string& path) {
   const pb::Descriptor* type = message.GetDescriptor();
   if (type->full_name() == "google.protobuf.Any") {
     const auto& any = static_cast<const pb::Any&>(message);
-    hcm::HttpConnectionManager manager;
-    envoy::extensions::filters::http::router::v3::Router router;
-    envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate previousHosts;
-    if (any.UnpackTo(&manager)) {
-      expectAccepted(manager, path);
-    } else if (any.UnpackTo(&router)) {
-      expectAccepted(router, path);
-    } else if (any.UnpackTo(&previousHosts)) {
-      expectAccepted(previousHosts, path);
-    } else {
+    const std::string typeName = any.type_url().substr(any.type_url().rfind('/') + 1);
+    const pb::Descriptor* inner = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(
+        typeName);
+    if (inner == nullptr || typedConfigNames().count(typeName) == 0) {
       ADD_FAILURE() << path << ": Any of unexpected type " << any.type_url();
+      return;
     }
+    std::unique_ptr<pb::Message> unpacked(
+        pb::MessageFactory::generated_factory()->GetPrototype(inner)->New());
+    EXPECT_TRUE(any.UnpackTo(unpacked.get())) << path;
+    expectAccepted(*unpacked, path);
     return;
+  }
+  // A named extension carries the config its name says.
+  const pb::FieldDescriptor* nameField = type->FindFieldByName("name");
+  const pb::FieldDescriptor* configField = type->FindFieldByName("typed_config");
+  if (nameField != nullptr && configField != nullptr &&
+      message.GetReflection()->HasField(message, configField)) {
+    const auto& any =
+        static_cast<const pb::Any&>(message.GetReflection()->GetMessage(message, configField));
+    auto expected = typedConfigNames().find(any.type_url().substr(any.type_url().rfind('/') + 1));
+    if (expected != typedConfigNames().end()) {
+      EXPECT_EQ(message.GetReflection()->GetString(message, nameField), expected->second)
+          << path;
+    }
   }
   auto accepted = acceptedFields().find(type->full_name());
   if (accepted == acceptedFields().end()) {
@@ -275,10 +323,87 @@ std::vector<std::string> endpointsOf(const ProxyResources& proxy, const std::str
   return out;
 }
 
-hcm::HttpConnectionManager managerOf(const envoy::config::listener::v3::Listener& listener) {
+using ListenerProto = envoy::config::listener::v3::Listener;
+using FilterChainProto = envoy::config::listener::v3::FilterChain;
+namespace tcp = envoy::extensions::filters::network::tcp_proxy::v3;
+
+hcm::HttpConnectionManager managerOf(const FilterChainProto& chain) {
   hcm::HttpConnectionManager manager;
-  EXPECT_TRUE(listener.filter_chains(0).filters(0).typed_config().UnpackTo(&manager));
+  EXPECT_EQ(chain.filters_size(), 1) << chain.name();
+  EXPECT_TRUE(chain.filters(0).typed_config().UnpackTo(&manager)) << chain.name();
   return manager;
+}
+
+// The HCM of the listener's first chain.
+hcm::HttpConnectionManager managerOf(const ListenerProto& listener) {
+  if (listener.filter_chains_size() == 0) {
+    ADD_FAILURE() << listener.name() << " has no filter chain";
+    return {};
+  }
+  return managerOf(listener.filter_chains(0));
+}
+
+tcp::TcpProxy tcpProxyOf(const FilterChainProto& chain) {
+  tcp::TcpProxy proxy;
+  EXPECT_EQ(chain.filters_size(), 1) << chain.name();
+  EXPECT_EQ(chain.filters(0).name(), "envoy.filters.network.tcp_proxy") << chain.name();
+  EXPECT_TRUE(chain.filters(0).typed_config().UnpackTo(&proxy)) << chain.name();
+  return proxy;
+}
+
+const ListenerProto& listenerNamed(const ProxyResources& proxy, const std::string& name) {
+  for (const auto& listener : proxy.listeners) {
+    if (listener.name() == name) return listener;
+  }
+  ADD_FAILURE() << "no listener " << name;
+  static const ListenerProto kNone;
+  return kNone;
+}
+
+const FilterChainProto& chainNamed(const ListenerProto& listener, const std::string& name) {
+  for (const auto& chain : listener.filter_chains()) {
+    if (chain.name() == name) return chain;
+  }
+  ADD_FAILURE() << "no filter chain " << name << " in " << listener.name();
+  static const FilterChainProto kNone;
+  return kNone;
+}
+
+std::vector<std::string> chainNames(const ListenerProto& listener) {
+  std::vector<std::string> names;
+  for (const auto& chain : listener.filter_chains()) names.push_back(chain.name());
+  return names;
+}
+
+std::vector<std::string> listenerFilterNames(const ListenerProto& listener) {
+  std::vector<std::string> names;
+  for (const auto& filter : listener.listener_filters()) names.push_back(filter.name());
+  return names;
+}
+
+std::vector<std::string> httpFilterNames(const hcm::HttpConnectionManager& manager) {
+  std::vector<std::string> names;
+  for (const auto& filter : manager.http_filters()) names.push_back(filter.name());
+  return names;
+}
+
+// "port/transport/server names" of a chain's match ("-" for an unset port).
+std::string matchOf(const FilterChainProto& chain) {
+  const auto& match = chain.filter_chain_match();
+  return absl::StrCat(match.has_destination_port() ? absl::StrCat(match.destination_port().value())
+                                                   : std::string("-"),
+                      "/", match.transport_protocol(), "/",
+                      absl::StrJoin(match.server_names(), ","));
+}
+
+// "cluster" or "name*weight,..." of a TCP proxy.
+std::string targetsOf(const tcp::TcpProxy& proxy) {
+  if (!proxy.has_weighted_clusters()) return proxy.cluster();
+  std::vector<std::string> parts;
+  for (const auto& cluster : proxy.weighted_clusters().clusters()) {
+    parts.push_back(absl::StrCat(cluster.name(), "*", cluster.weight()));
+  }
+  return absl::StrJoin(parts, ",");
 }
 
 std::string text(const pb::Message& message) {
@@ -421,7 +546,7 @@ TEST(TranslateColorApp, FrontReachesTheColortellersThroughTheirSidecars) {
                   "cds_egress_color-mesh_colorteller-blue_9080",
                   "cds_egress_color-mesh_colorteller-green_9080",
                   "cds_egress_color-mesh_colorteller-red_9080", "cds_ingress_color-mesh_front_8080",
-                  "cla:cds_egress_color-mesh_colorteller-blue_9080",
+                  "egress_passthrough", "cla:cds_egress_color-mesh_colorteller-blue_9080",
                   "cla:cds_egress_color-mesh_colorteller-green_9080",
                   "cla:cds_egress_color-mesh_colorteller-red_9080",
                   "cla:cds_ingress_color-mesh_front_8080"));
@@ -967,10 +1092,9 @@ endpoints: [{address: "::1"}]
   TranslateResult result = translateOk(meshOf(yaml));
   const ProxyResources& caller = proxyOf(result, "caller");
   const auto& routes = routesNamed(caller, "rds_egress_m_caller");
-  // ALLOW_ALL: no catch-all, and a warning says unknown hosts get 404.
-  EXPECT_THAT(hostNames(routes), ElementsAre("web.m.local:80", "web.m.local:8443"));
-  EXPECT_THAT(result.warnings, ::testing::Contains(HasSubstr("ALLOW_ALL: trellis-proxy has no "
-                                                             "pass-through")));
+  // ALLOW_ALL: the catch-all goes through to the original destination.
+  EXPECT_THAT(hostNames(routes),
+              ElementsAre("web.m.local:80", "web.m.local:8443", "egress_allow_all"));
   const auto& port80 = hostNamed(routes, "web.m.local:80");
   EXPECT_THAT(port80.domains(), ElementsAre("web.m.local", "web.m.local:80"));
   ASSERT_EQ(port80.routes_size(), 1);
@@ -983,19 +1107,35 @@ endpoints: [{address: "::1"}]
   EXPECT_EQ(port8443.routes(0).route().timeout().seconds(), 15);
   EXPECT_THAT(endpointsOf(caller, "cds_egress_m_web_8443"), ElementsAre("::1:8443"));
   // A caller without listeners has no inbound side.
-  EXPECT_THAT(namesOf(caller), ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_caller",
-                                           "cds_egress_m_web_80", "cds_egress_m_web_8443",
-                                           "cla:cds_egress_m_web_80", "cla:cds_egress_m_web_8443"));
+  EXPECT_THAT(namesOf(caller),
+              ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_caller", "cds_egress_m_web_80",
+                          "cds_egress_m_web_8443", "egress_passthrough", "cla:cds_egress_m_web_80",
+                          "cla:cds_egress_m_web_8443"));
 
-  // web has two listeners: its one inbound listener serves the first, and says so.
+  // web has two listeners: one inbound chain each, by the original destination port, each with
+  // its own route configuration (the first keeps the unsuffixed name) and timeouts.
   const ProxyResources& web = proxyOf(result, "web");
-  const auto& inbound = routesNamed(web, "rds_ingress_m_web");
-  EXPECT_EQ(inbound.virtual_hosts(0).routes(0).route().cluster(), "cds_ingress_m_web_8443");
-  EXPECT_THAT(result.errors,
-              ElementsAre("mesh.yaml (document 4): m/VirtualNode/web: spec.listeners[1]: listener "
-                          "on port 80 gets no inbound traffic: the inbound listener 0.0.0.0:15000 "
-                          "forwards to port 8443 only (telling ports apart needs "
-                          "original-destination support)"));
+  EXPECT_THAT(result.errors, IsEmpty());
+  const auto& inbound = listenerNamed(web, "lds_ingress_0.0.0.0_15000");
+  EXPECT_THAT(chainNames(inbound), ElementsAre("ingress_http_8443", "ingress_http_80"));
+  EXPECT_EQ(matchOf(inbound.filter_chains(0)), "8443//");
+  EXPECT_EQ(matchOf(inbound.filter_chains(1)), "80//");
+  EXPECT_EQ(managerOf(inbound.filter_chains(0)).rds().route_config_name(), "rds_ingress_m_web");
+  EXPECT_EQ(managerOf(inbound.filter_chains(1)).rds().route_config_name(), "rds_ingress_m_web_80");
+  EXPECT_EQ(managerOf(inbound.filter_chains(1)).common_http_protocol_options().idle_timeout().seconds(),
+            30);
+  EXPECT_EQ(routesNamed(web, "rds_ingress_m_web").virtual_hosts(0).routes(0).route().cluster(),
+            "cds_ingress_m_web_8443");
+  const auto& port80Local = routesNamed(web, "rds_ingress_m_web_80").virtual_hosts(0).routes(0);
+  EXPECT_EQ(port80Local.route().cluster(), "cds_ingress_m_web_80");
+  EXPECT_EQ(port80Local.route().timeout().seconds(), 0);
+  EXPECT_THAT(endpointsOf(web, "cds_ingress_m_web_80"), ElementsAre("127.0.0.1:80"));
+  // A connection to 15000 itself (no iptables) reaches the first listener's app.
+  ASSERT_TRUE(inbound.has_default_filter_chain());
+  EXPECT_EQ(inbound.default_filter_chain().name(), "ingress_default");
+  EXPECT_FALSE(inbound.default_filter_chain().has_filter_chain_match());
+  EXPECT_EQ(managerOf(inbound.default_filter_chain()).rds().route_config_name(),
+            "rds_ingress_m_web");
 }
 
 TEST(TranslateRoutes, RouterWithSeveralListenersRoutesByMatchPort) {
@@ -1026,7 +1166,7 @@ spec: {listeners: [{portMapping: {port: 9080, protocol: http}}, {portMapping: {p
   TranslateResult result = translateOk(meshOf(yaml));
   const auto& routes = routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller");
   EXPECT_THAT(hostNames(routes),
-              ElementsAre("svc.m.local:9080", "svc.m.local:9090", "egress_filter_drop_all"));
+              ElementsAre("svc.m.local:9080", "svc.m.local:9090", "egress_allowed_hosts"));
   const auto& first = hostNamed(routes, "svc.m.local:9080");
   EXPECT_THAT(first.domains(), ElementsAre("svc.m.local:9080"));  // no bare name: two ports
   EXPECT_THAT(routeNames(first), ElementsAre("a"));
@@ -1040,28 +1180,251 @@ spec: {listeners: [{portMapping: {port: 9080, protocol: http}}, {portMapping: {p
 
 // ------------------------------------------------------------------------ egress filter
 
-TEST(TranslateEgress, DropAllAnswers403LastAndANodeWithoutBackendsStillGetsIt) {
+TEST(TranslateEgress, DropAllExplainsRefusalsAndAllowsTheAllowList) {
   TranslateResult result =
       translateOk(meshOf(absl::StrCat(kBase, simpleRoute("r", "", "{prefix: /}"))));
-  const auto& routes = routesNamed(proxyOf(result, "caller"), "rds_egress_m_caller");
-  ASSERT_EQ(routes.virtual_hosts_size(), 2);
-  const auto& last = routes.virtual_hosts(1);
-  EXPECT_EQ(last.name(), "egress_filter_drop_all");
-  EXPECT_THAT(last.domains(), ElementsAre("*"));
-  EXPECT_EQ(last.routes(0).match().prefix(), "/");
-  EXPECT_EQ(last.routes(0).direct_response().status(), 403u);
-  EXPECT_EQ(last.routes(0).direct_response().body().inline_string(),
-            "egress to this host is not allowed: mesh m has egressFilter DROP_ALL and the host is "
-            "not a backend of virtual node caller\n");
+  const ProxyResources& caller = proxyOf(result, "caller");
+  const auto& outbound = listenerNamed(caller, "lds_egress_0.0.0.0_15001");
+  EXPECT_EQ(outbound.traffic_direction(), envoy::config::core::v3::OUTBOUND);
+  EXPECT_THAT(listenerFilterNames(outbound),
+              ElementsAre("envoy.filters.listener.original_dst",
+                          "envoy.filters.listener.tls_inspector"));
+  EXPECT_EQ(millisOf(outbound.listener_filters_timeout()), 1000);
+  EXPECT_TRUE(outbound.continue_on_listener_filters_timeout());
+  // HTTP on port 80 (unknown hosts get the explanation), the backend's port and the listener's
+  // own; TLS to allowed names; nothing else (no default chain: the proxy closes the rest).
+  EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_80", "egress_http_9080",
+                                                "egress_http_15001", "egress_tls_allowed"));
+  EXPECT_FALSE(outbound.has_default_filter_chain());
+  EXPECT_EQ(matchOf(outbound.filter_chains(0)), "80/raw_buffer/");
+  EXPECT_EQ(matchOf(outbound.filter_chains(1)), "9080/raw_buffer/");
+  EXPECT_EQ(matchOf(outbound.filter_chains(2)), "15001/raw_buffer/");
+  for (int i = 0; i < 3; ++i) {
+    const hcm::HttpConnectionManager manager = managerOf(outbound.filter_chains(i));
+    EXPECT_EQ(manager.stat_prefix(), "egress");
+    EXPECT_EQ(manager.rds().route_config_name(), "rds_egress_m_caller");
+    EXPECT_THAT(httpFilterNames(manager),
+                ElementsAre("trellis.filters.http.egress_policy", "envoy.filters.http.router"));
+    trellis::extensions::filters::http::egress_policy::v1::EgressPolicy policy;
+    ASSERT_TRUE(manager.http_filters(0).typed_config().UnpackTo(&policy));
+    EXPECT_EQ(policy.reason(),
+              "mesh m has egressFilter DROP_ALL and the host is not a backend of virtual node "
+              "caller");
+  }
+  const auto& tls = chainNamed(outbound, "egress_tls_allowed");
+  EXPECT_EQ(matchOf(tls), "-/tls/*.amazonaws.com");
+  EXPECT_EQ(tcpProxyOf(tls).stat_prefix(), "egress_tls_allowed");
+  EXPECT_EQ(tcpProxyOf(tls).cluster(), "egress_passthrough");
 
-  const ProxyResources& one = proxyOf(result, "one");
-  const auto& oneRoutes = routesNamed(one, "rds_egress_m_one");
-  ASSERT_EQ(oneRoutes.virtual_hosts_size(), 1);
-  EXPECT_EQ(oneRoutes.virtual_hosts(0).name(), "egress_filter_drop_all");
-  EXPECT_EQ(one.listeners[0].name(), "lds_egress_0.0.0.0_15001");
-  EXPECT_EQ(one.listeners[0].traffic_direction(), envoy::config::core::v3::OUTBOUND);
-  EXPECT_EQ(managerOf(one.listeners[0]).rds().route_config_name(), "rds_egress_m_one");
-  EXPECT_EQ(managerOf(one.listeners[0]).stat_prefix(), "egress");
+  // The backends, then the allow-list to the pass-through; no catch-all (the policy filter
+  // answers what matches no route).
+  const auto& routes = routesNamed(caller, "rds_egress_m_caller");
+  EXPECT_THAT(hostNames(routes), ElementsAre("svc.m.local:9080", "egress_allowed_hosts"));
+  const auto& allowed = hostNamed(routes, "egress_allowed_hosts");
+  EXPECT_THAT(allowed.domains(), ElementsAre("*.amazonaws.com"));
+  ASSERT_EQ(allowed.routes_size(), 1);
+  EXPECT_EQ(allowed.routes(0).match().prefix(), "/");
+  EXPECT_EQ(allowed.routes(0).route().cluster(), "egress_passthrough");
+  EXPECT_EQ(millisOf(allowed.routes(0).route().timeout()), 15000);
+  EXPECT_FALSE(allowed.routes(0).route().has_retry_policy());
+
+  const auto& passthrough = clusterNamed(caller, "egress_passthrough");
+  EXPECT_EQ(passthrough.type(), envoy::config::cluster::v3::Cluster::ORIGINAL_DST);
+  EXPECT_EQ(passthrough.lb_policy(), envoy::config::cluster::v3::Cluster::CLUSTER_PROVIDED);
+  EXPECT_EQ(millisOf(passthrough.connect_timeout()), 1000);
+  EXPECT_FALSE(passthrough.has_eds_cluster_config());
+  for (const auto& cla : caller.endpoints) EXPECT_NE(cla.cluster_name(), "egress_passthrough");
+
+  // A node without backends: the same egress filter on port 80 and its own port.
+  const auto& one = listenerNamed(proxyOf(result, "one"), "lds_egress_0.0.0.0_15001");
+  EXPECT_THAT(chainNames(one),
+              ElementsAre("egress_http_80", "egress_http_15001", "egress_tls_allowed"));
+  EXPECT_THAT(hostNames(routesNamed(proxyOf(result, "one"), "rds_egress_m_one")),
+              ElementsAre("egress_allowed_hosts"));
+}
+
+TEST(TranslateEgress, TheAllowListIsAnOption) {
+  const std::string yaml = absl::StrCat(kBase, simpleRoute("r", "", "{prefix: /}"));
+  // Empty: nothing outside the mesh, so no pass-through at all.
+  TranslateOptions none;
+  none.egressAllowedHosts = {};
+  TranslateResult closed = translate(meshOf(yaml), noDns(), none);
+  const ProxyResources& caller = proxyOf(closed, "caller");
+  EXPECT_THAT(chainNames(listenerNamed(caller, "lds_egress_0.0.0.0_15001")),
+              ElementsAre("egress_http_80", "egress_http_9080", "egress_http_15001"));
+  EXPECT_THAT(hostNames(routesNamed(caller, "rds_egress_m_caller")),
+              ElementsAre("svc.m.local:9080"));
+  for (const auto& cluster : caller.clusters) EXPECT_NE(cluster.name(), "egress_passthrough");
+
+  // Entries are lower-cased and deduplicated; a bad one is left out with an error; a name that
+  // is already a backend stays the backend's.
+  TranslateOptions some;
+  some.egressAllowedHosts = {"API.Example.com", "*.s3.amazonaws.com", "api.example.com", "*",
+                             "svc.m.local"};
+  TranslateResult open = translate(meshOf(yaml), noDns(), some);
+  for (const auto& [key, proxy] : open.proxies) expectAccepted(proxy);
+  const ProxyResources& opened = proxyOf(open, "caller");
+  EXPECT_THAT(hostNamed(routesNamed(opened, "rds_egress_m_caller"), "egress_allowed_hosts")
+                  .domains(),
+              ElementsAre("api.example.com", "*.s3.amazonaws.com"));
+  EXPECT_EQ(matchOf(chainNamed(listenerNamed(opened, "lds_egress_0.0.0.0_15001"),
+                               "egress_tls_allowed")),
+            "-/tls/api.example.com,*.s3.amazonaws.com");
+  EXPECT_THAT(open.errors, ElementsAre("TranslateOptions.egressAllowedHosts: \"*\": '*' is "
+                                       "allowed only as a leading \"*.\" (a suffix pattern, e.g. "
+                                       "*.amazonaws.com): left out of every allow-list"));
+}
+
+TEST(TranslateEgress, ParseEgressAllowedHosts) {
+  EXPECT_THAT(parseEgressAllowedHosts("").value(), IsEmpty());
+  EXPECT_THAT(parseEgressAllowedHosts("  ").value(), IsEmpty());
+  EXPECT_THAT(parseEgressAllowedHosts("*.AmazonAWS.com, api.example.com ,*.amazonaws.com").value(),
+              ElementsAre("*.amazonaws.com", "api.example.com"));
+  auto problem = [](const std::string& list) {
+    absl::StatusOr<std::vector<std::string>> hosts = parseEgressAllowedHosts(list);
+    EXPECT_FALSE(hosts.ok()) << list;
+    EXPECT_EQ(hosts.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(hosts.status().message());
+  };
+  EXPECT_THAT(problem("a.example,,b.example"), HasSubstr("entry 2 \"\": empty entry"));
+  EXPECT_THAT(problem("*"), HasSubstr("entry 1 \"*\": '*' is allowed only as a leading"));
+  EXPECT_THAT(problem("api.*.example"), HasSubstr("'*' is allowed only as a leading \"*.\""));
+  EXPECT_THAT(problem("*example.com"), HasSubstr("'*' is allowed only"));
+  EXPECT_THAT(problem("*."), HasSubstr("nothing after \"*.\""));
+  EXPECT_THAT(problem("a..b"), HasSubstr("empty label"));
+  EXPECT_THAT(problem("host:443"), HasSubstr("':' is not a host name character"));
+  EXPECT_THAT(problem("x.example,http://y"), HasSubstr("entry 2 \"http://y\""));
+}
+
+TEST(TranslateEgress, AllowAllPassesEverythingThrough) {
+  std::string yaml = absl::StrCat(kBase, simpleRoute("r", "", "{prefix: /}"));
+  yaml.replace(yaml.find("DROP_ALL"), 8, "ALLOW_ALL");
+  TranslateResult result = translateOk(meshOf(yaml));
+  const ProxyResources& caller = proxyOf(result, "caller");
+  const auto& outbound = listenerNamed(caller, "lds_egress_0.0.0.0_15001");
+  // No port-80 chain and no TLS chain: the default chain takes everything else untouched.
+  EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_9080", "egress_http_15001"));
+  const hcm::HttpConnectionManager manager = managerOf(outbound.filter_chains(0));
+  EXPECT_THAT(httpFilterNames(manager), ElementsAre("envoy.filters.http.router"));
+  ASSERT_TRUE(outbound.has_default_filter_chain());
+  EXPECT_EQ(outbound.default_filter_chain().name(), "egress_passthrough");
+  const tcp::TcpProxy passthrough = tcpProxyOf(outbound.default_filter_chain());
+  EXPECT_EQ(passthrough.stat_prefix(), "egress_passthrough");
+  EXPECT_EQ(passthrough.cluster(), "egress_passthrough");
+  EXPECT_FALSE(passthrough.has_idle_timeout());
+  // HTTP to an unknown host on a backend's port goes through as well.
+  const auto& routes = routesNamed(caller, "rds_egress_m_caller");
+  EXPECT_THAT(hostNames(routes), ElementsAre("svc.m.local:9080", "egress_allow_all"));
+  const auto& all = hostNamed(routes, "egress_allow_all");
+  EXPECT_THAT(all.domains(), ElementsAre("*"));
+  EXPECT_EQ(all.routes(0).route().cluster(), "egress_passthrough");
+  EXPECT_EQ(clusterNamed(caller, "egress_passthrough").type(),
+            envoy::config::cluster::v3::Cluster::ORIGINAL_DST);
+  EXPECT_THAT(result.warnings, ::testing::Not(::testing::Contains(HasSubstr("ALLOW_ALL"))));
+}
+
+// ------------------------------------------------------------------------ tcp backends
+
+TEST(TranslateTcp, TcpBackendsGetAChainPerPort) {
+  absl::StatusOr<MeshSet> mesh = loadMeshDir(absl::StrCat(kTestdata, "tcp"));
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  ASSERT_THAT(validate(*mesh), IsEmpty());
+  TranslateResult result = translateOk(*mesh);
+  const ProxyResources& app = proxyOf(result, "app", "tcp-mesh");
+  const auto& outbound = listenerNamed(app, "lds_egress_0.0.0.0_15001");
+  EXPECT_THAT(chainNames(outbound),
+              ElementsAre("egress_http_80", "egress_http_9080", "egress_http_9100",
+                          "egress_http_15001", "egress_tcp_5432", "egress_tcp_6379",
+                          "egress_tls_allowed"));
+  // The router's tcp route: weighted clusters, its idle timeout; no transport match, so TLS to
+  // the port is proxied too.
+  const auto& db = chainNamed(outbound, "egress_tcp_5432");
+  EXPECT_EQ(matchOf(db), "5432//");
+  const tcp::TcpProxy dbProxy = tcpProxyOf(db);
+  EXPECT_EQ(dbProxy.stat_prefix(), "egress_tcp_5432");
+  EXPECT_EQ(targetsOf(dbProxy),
+            "cds_egress_tcp-mesh_db-primary_5432*90,cds_egress_tcp-mesh_db-replica_5432*10");
+  EXPECT_EQ(millisOf(dbProxy.idle_timeout()), 600000);
+  // A node provider: its cluster, with the node listener's tcp idle timeout.
+  const tcp::TcpProxy cache = tcpProxyOf(chainNamed(outbound, "egress_tcp_6379"));
+  EXPECT_EQ(targetsOf(cache), "cds_egress_tcp-mesh_cache_6379");
+  EXPECT_EQ(millisOf(cache.idle_timeout()), 30000);
+  // The cache's HTTP port is a virtual host like any other.
+  EXPECT_THAT(hostNames(routesNamed(app, "rds_egress_tcp-mesh_app")),
+              ElementsAre("cache.tcp.local:9100", "web.tcp.local:9080", "egress_allowed_hosts"));
+  // The EDS clusters are the HTTP side's, per target node and port; the left-out backends have
+  // none.
+  EXPECT_THAT(namesOf(app),
+              ElementsAre("lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000",
+                          "rds_egress_tcp-mesh_app", "rds_ingress_tcp-mesh_app",
+                          "cds_egress_tcp-mesh_cache_6379", "cds_egress_tcp-mesh_cache_9100",
+                          "cds_egress_tcp-mesh_db-primary_5432",
+                          "cds_egress_tcp-mesh_db-replica_5432", "cds_egress_tcp-mesh_web_9080",
+                          "cds_ingress_tcp-mesh_app_8080", "egress_passthrough",
+                          "cla:cds_egress_tcp-mesh_cache_6379", "cla:cds_egress_tcp-mesh_cache_9100",
+                          "cla:cds_egress_tcp-mesh_db-primary_5432",
+                          "cla:cds_egress_tcp-mesh_db-replica_5432",
+                          "cla:cds_egress_tcp-mesh_web_9080", "cla:cds_ingress_tcp-mesh_app_8080"));
+  EXPECT_THAT(endpointsOf(app, "cds_egress_tcp-mesh_db-replica_5432"), ElementsAre("10.1.0.2:5432"));
+  EXPECT_THAT(
+      result.errors,
+      ElementsAre(
+          "mesh.yaml (document 6): tcp-mesh/VirtualRouter/db-router/Route/fallback: a tcp "
+          "connection carries nothing to match on, so one tcp route serves port 5432 of "
+          "VirtualRouter \"db-router\", and it is \"split\" (first by priority): route left "
+          "out",
+          "mesh.yaml (document 2): tcp-mesh/VirtualNode/app: spec.backends[3]: port 5432 of "
+          "\"legacy-db.tcp.local\" is tcp, as is port 5432 of \"db.tcp.local\": two tcp backends "
+          "on one port cannot be told apart (App Mesh could not either), \"db.tcp.local\" keeps "
+          "the port and \"legacy-db.tcp.local\" is left out",
+          "mesh.yaml (document 2): tcp-mesh/VirtualNode/app: spec.backends[4]: port 9080 of "
+          "\"metrics.tcp.local\" is tcp, but an HTTP backend of this node uses that port too (a "
+          "tcp backend is told apart by its port alone): the tcp backend is left out"));
+}
+
+TEST(TranslateTcp, SingleTargetAndZeroWeights) {
+  const std::string yaml = R"(
+meshName: m
+spec: {egressFilter: {type: ALLOW_ALL}}
+---
+meshName: m
+virtualNodeName: caller
+spec: {backends: [{virtualService: {virtualServiceName: db.m.local}}]}
+---
+meshName: m
+virtualServiceName: db.m.local
+spec: {provider: {virtualRouter: {virtualRouterName: router}}}
+---
+meshName: m
+virtualRouterName: router
+spec: {listeners: [{portMapping: {port: 3306, protocol: tcp}}]}
+---
+meshName: m
+virtualRouterName: router
+routeName: r
+spec:
+  tcpRoute:
+    action: {weightedTargets: [{virtualNode: a, weight: 0}, {virtualNode: b, weight: 5}]}
+---
+meshName: m
+virtualNodeName: a
+spec: {listeners: [{portMapping: {port: 3306, protocol: tcp}}]}
+---
+meshName: m
+virtualNodeName: b
+spec: {listeners: [{portMapping: {port: 3306, protocol: tcp}}]}
+)";
+  TranslateResult result = translateOk(meshOf(yaml));
+  const ProxyResources& caller = proxyOf(result, "caller");
+  const auto& outbound = listenerNamed(caller, "lds_egress_0.0.0.0_15001");
+  EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_15001", "egress_tcp_3306"));
+  const tcp::TcpProxy proxy = tcpProxyOf(chainNamed(outbound, "egress_tcp_3306"));
+  // One target with a weight: a plain cluster (the TCP proxy takes no weight 0); the weight-0
+  // target's cluster is sent anyway, so shifting weight later changes only the listener.
+  EXPECT_EQ(targetsOf(proxy), "cds_egress_m_b_3306");
+  EXPECT_FALSE(proxy.has_idle_timeout());  // App Mesh: none; the proxy's default (1 h)
+  clusterNamed(caller, "cds_egress_m_a_3306");
+  EXPECT_EQ(outbound.default_filter_chain().name(), "egress_passthrough");
 }
 
 TEST(TranslateEgress, ANodeSeesOnlyTheClustersOfItsBackends) {
@@ -1083,14 +1446,16 @@ spec: {provider: {virtualNode: {virtualNodeName: two}}}
       namesOf(proxyOf(result, "caller")),
       ElementsAre("lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000", "rds_egress_m_caller",
                   "rds_ingress_m_caller", "cds_egress_m_one_9080", "cds_ingress_m_caller_8080",
-                  "cla:cds_egress_m_one_9080", "cla:cds_ingress_m_caller_8080"));
+                  "egress_passthrough", "cla:cds_egress_m_one_9080",
+                  "cla:cds_ingress_m_caller_8080"));
   EXPECT_THAT(
       namesOf(proxyOf(result, "other")),
       ElementsAre("lds_egress_0.0.0.0_15001", "lds_ingress_0.0.0.0_15000", "rds_egress_m_other",
                   "rds_ingress_m_other", "cds_egress_m_two_9080", "cds_ingress_m_other_7000",
-                  "cla:cds_egress_m_two_9080", "cla:cds_ingress_m_other_7000"));
+                  "egress_passthrough", "cla:cds_egress_m_two_9080",
+                  "cla:cds_ingress_m_other_7000"));
   EXPECT_THAT(hostNames(routesNamed(proxyOf(result, "other"), "rds_egress_m_other")),
-              ElementsAre("two.m.local:9080", "egress_filter_drop_all"));
+              ElementsAre("two.m.local:9080", "egress_allowed_hosts"));
 }
 
 // ------------------------------------------------------------------------ endpoints by DNS
@@ -1200,6 +1565,12 @@ spec:
   EXPECT_EQ(inbound.address().socket_address().address(), "0.0.0.0");
   EXPECT_EQ(inbound.address().socket_address().port_value(), 15000u);
   EXPECT_EQ(inbound.traffic_direction(), envoy::config::core::v3::INBOUND);
+  EXPECT_THAT(listenerFilterNames(inbound), ElementsAre("envoy.filters.listener.original_dst"));
+  EXPECT_THAT(chainNames(inbound), ElementsAre("ingress_http_9080"));
+  EXPECT_EQ(matchOf(inbound.filter_chains(0)), "9080//");
+  EXPECT_EQ(inbound.default_filter_chain().name(), "ingress_default");
+  EXPECT_EQ(managerOf(inbound.default_filter_chain()).rds().route_config_name(),
+            "rds_ingress_m_app");
   hcm::HttpConnectionManager manager = managerOf(inbound);
   EXPECT_EQ(manager.stat_prefix(), "ingress");
   EXPECT_EQ(manager.rds().route_config_name(), "rds_ingress_m_app");
@@ -1239,7 +1610,8 @@ app: {address: 127.0.0.2, ports: {9080: 9081}}
   const ProxyResources& app = proxyOf(result, "app");
   EXPECT_THAT(namesOf(app), ElementsAre("lds_egress_::1_15111", "lds_ingress_127.0.0.1_15110",
                                         "rds_egress_m_app", "rds_ingress_m_app",
-                                        "cds_ingress_m_app_9080", "cla:cds_ingress_m_app_9080"));
+                                        "cds_ingress_m_app_9080", "egress_passthrough",
+                                        "cla:cds_ingress_m_app_9080"));
   EXPECT_EQ(app.listeners[0].address().socket_address().address(), "::1");
   EXPECT_EQ(app.listeners[1].address().socket_address().port_value(), 15110u);
   EXPECT_THAT(endpointsOf(app, "cds_ingress_m_app_9080"), ElementsAre("127.0.0.2:9081"));
@@ -1247,13 +1619,18 @@ app: {address: 127.0.0.2, ports: {9080: 9081}}
   EXPECT_FALSE(managerOf(app.listeners[1]).has_common_http_protocol_options());
 }
 
-TEST(TranslateInbound, TcpListenersAndStrictTlsAreErrors) {
+TEST(TranslateInbound, TcpListenersGetATcpProxyAndStrictTlsIsAnError) {
   const std::string yaml = R"(
 meshName: m
 ---
 meshName: m
 virtualNodeName: db
-spec: {listeners: [{portMapping: {port: 5432, protocol: tcp}}]}
+spec:
+  listeners:
+    - portMapping: {port: 5432, protocol: tcp}
+      timeout: {tcp: {idle: {unit: s, value: 120}}}
+      connectionPool: {tcp: {maxConnections: 20}}
+    - portMapping: {port: 8081, protocol: http}
 ---
 meshName: m
 virtualNodeName: secure
@@ -1261,20 +1638,49 @@ spec:
   listeners:
     - portMapping: {port: 443, protocol: http}
       tls: {mode: STRICT, certificate: {file: {certificateChain: /c.pem, privateKey: /k.pem}}}
+---
+meshName: m
+virtualNodeName: half
+spec:
+  listeners:
+    - portMapping: {port: 443, protocol: http}
+      tls: {mode: STRICT, certificate: {file: {certificateChain: /c.pem, privateKey: /k.pem}}}
+    - portMapping: {port: 8080, protocol: http}
 )";
   TranslateResult result = translateOk(meshOf(yaml));
-  EXPECT_THAT(namesOf(proxyOf(result, "db")),
-              ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_db"));
+  const ProxyResources& db = proxyOf(result, "db");
+  const auto& inbound = listenerNamed(db, "lds_ingress_0.0.0.0_15000");
+  EXPECT_THAT(chainNames(inbound), ElementsAre("ingress_tcp_5432", "ingress_http_8081"));
+  EXPECT_EQ(matchOf(inbound.filter_chains(0)), "5432//");
+  const tcp::TcpProxy proxy = tcpProxyOf(inbound.filter_chains(0));
+  EXPECT_EQ(proxy.stat_prefix(), "ingress_tcp_5432");
+  EXPECT_EQ(proxy.cluster(), "cds_ingress_m_db_5432");
+  EXPECT_EQ(millisOf(proxy.idle_timeout()), 120000);
+  EXPECT_EQ(limitsOf(clusterNamed(db, "cds_ingress_m_db_5432")),
+            "20/2147483647/2147483647/2147483647");
+  EXPECT_THAT(endpointsOf(db, "cds_ingress_m_db_5432"), ElementsAre("127.0.0.1:5432"));
+  // The HTTP port is the first HTTP one: the unsuffixed route configuration.
+  EXPECT_EQ(managerOf(inbound.filter_chains(1)).rds().route_config_name(), "rds_ingress_m_db");
+  // The default chain is the first listener's: here the TCP proxy.
+  EXPECT_EQ(inbound.default_filter_chain().name(), "ingress_default");
+  EXPECT_EQ(tcpProxyOf(inbound.default_filter_chain()).cluster(), "cds_ingress_m_db_5432");
+
+  // STRICT: no chain for the port; with nothing else, no inbound listener at all.
   EXPECT_THAT(namesOf(proxyOf(result, "secure")),
-              ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_secure"));
+              ElementsAre("lds_egress_0.0.0.0_15001", "rds_egress_m_secure", "egress_passthrough"));
+  // With another listener, that one's chain, and no default (the first is the refused one).
+  const auto& half = listenerNamed(proxyOf(result, "half"), "lds_ingress_0.0.0.0_15000");
+  EXPECT_THAT(chainNames(half), ElementsAre("ingress_http_8080"));
+  EXPECT_FALSE(half.has_default_filter_chain());
   EXPECT_THAT(result.errors,
-              ElementsAre("mesh.yaml (document 2): m/VirtualNode/db: spec.listeners[0]: tcp "
-                          "listener on port 5432 is not translated yet (trellis-proxy has no TCP "
-                          "proxy): nothing forwards to the app on this port",
-                          "mesh.yaml (document 3): m/VirtualNode/secure: "
+              ElementsAre("mesh.yaml (document 3): m/VirtualNode/secure: "
                           "spec.listeners[0].tls.mode: STRICT is not supported yet (trellis-proxy "
-                          "does not terminate TLS): no inbound listener, so callers are refused "
-                          "rather than served in plaintext"));
+                          "does not terminate TLS): no inbound filter chain for port 443, so "
+                          "callers are refused rather than served in plaintext",
+                          "mesh.yaml (document 4): m/VirtualNode/half: "
+                          "spec.listeners[0].tls.mode: STRICT is not supported yet (trellis-proxy "
+                          "does not terminate TLS): no inbound filter chain for port 443, so "
+                          "callers are refused rather than served in plaintext"));
 }
 
 TEST(TranslateOutbound, EnforcedClientTlsRefusesTheBackend) {
@@ -1289,7 +1695,7 @@ spec:
 )");
   TranslateResult result = translateOk(meshOf(yaml));
   EXPECT_THAT(hostNames(routesNamed(proxyOf(result, "strict"), "rds_egress_m_strict")),
-              ElementsAre("egress_filter_drop_all"));
+              ElementsAre("egress_allowed_hosts"));
   EXPECT_THAT(result.errors,
               ElementsAre(HasSubstr("m/VirtualNode/strict: spec.backends[0]: client policy "
                                     "requires TLS to \"svc.m.local\" port 9080")));

@@ -220,4 +220,26 @@ TEST(CpIntegrationTest, ValidateCommandExitsByResult) {
   EXPECT_EQ(bad.stop(0), std::optional<int>(1));
 }
 
+TEST(CpIntegrationTest, EgressAllowedHostsFlagIsCheckedAndDocumented) {
+  const std::string binary = std::string(std::getenv("TEST_SRCDIR")) + "/trellis/xds/trellis-cp";
+  {
+    CpProcess bad({binary, "--mesh-dir", "/nonexistent", "--egress-allowed-hosts=*.amazonaws.com,api.*.example"});
+    const auto line = bad.waitForLine("trellis-cp:");
+    ASSERT_TRUE(line) << bad.log();
+    EXPECT_NE(line->find("--egress-allowed-hosts='*.amazonaws.com,api.*.example': entry 2 \"api.*.example\": '*' is "
+                         "allowed only as a leading \"*.\""),
+              std::string::npos)
+        << *line;
+    EXPECT_EQ(bad.stop(0), std::optional<int>(2));
+  }
+  {
+    CpProcess empty({binary, "--mesh-dir", "/nonexistent", "--egress-allowed-hosts", ",x.example"});
+    EXPECT_TRUE(empty.waitForLine("entry 1 \"\": empty entry")) << empty.log();
+    EXPECT_EQ(empty.stop(0), std::optional<int>(2));
+  }
+  CpProcess help({binary, "--help"});
+  EXPECT_TRUE(help.waitForLine("--egress-allowed-hosts=LIST  under egressFilter DROP_ALL")) << help.log();
+  EXPECT_EQ(help.stop(0), std::optional<int>(0));
+}
+
 }  // namespace

@@ -2,7 +2,7 @@
 // an admin endpoint; `trellis-cp validate DIR` checks a folder and exits.
 //
 //   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]
-//                                [--no-default-retry-policy] [--log-level L]
+//                                [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level L]
 //   trellis-cp validate DIR
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "config/appmesh/translate.h"
 #include "xds/cp/admin_http.h"
 #include "xds/cp/control_plane.h"
 #include "xds/cp/dir_watcher.h"
@@ -37,8 +38,13 @@ constexpr auto kDebounce = std::chrono::milliseconds(100);
 int usage(const std::string& error) {
   if (!error.empty()) std::cerr << "trellis-cp: " << error << "\n";
   std::cerr << "usage: trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]"
-               " [--no-default-retry-policy] [--log-level trace|debug|info|warning|error]\n"
-               "       trellis-cp validate DIR\n";
+               " [--no-default-retry-policy] [--egress-allowed-hosts=LIST]"
+               " [--log-level trace|debug|info|warning|error]\n"
+               "       trellis-cp validate DIR\n"
+               "  --egress-allowed-hosts=LIST  under egressFilter DROP_ALL, the hosts outside the mesh a\n"
+               "                               node may still reach (HTTP Host or TLS SNI): comma-separated\n"
+               "                               host names or *. suffix patterns; default *.amazonaws.com,\n"
+               "                               empty allows nothing\n";
   return 2;
 }
 
@@ -165,6 +171,18 @@ int main(int argc, char** argv) {
       dns_refresh = std::chrono::seconds(std::stol(v));
     } else if (arg == "--no-default-retry-policy") {
       build_options.default_retry_policy = false;
+    } else if (arg == "--egress-allowed-hosts" || arg.rfind("--egress-allowed-hosts=", 0) == 0) {
+      std::string list;
+      if (arg == "--egress-allowed-hosts") {
+        if (!value(list)) return usage("--egress-allowed-hosts needs a list (empty allows nothing)");
+      } else {
+        list = arg.substr(std::string("--egress-allowed-hosts=").size());
+      }
+      auto hosts = trellis::config::appmesh::parseEgressAllowedHosts(list);
+      if (!hosts.ok()) {
+        return usage("--egress-allowed-hosts='" + list + "': " + std::string(hosts.status().message()));
+      }
+      build_options.egress_allowed_hosts = *std::move(hosts);
     } else if (arg == "--log-level") {
       std::string level;
       if (!value(level)) return usage("--log-level needs a level");

@@ -91,6 +91,7 @@ MeshBuild buildWith(const std::string& dir, am::ParseCache* cache, const BuildOp
   am::TranslateResult& result = scratch->second;
   am::TranslateOptions translate_options;
   translate_options.defaultRetryPolicy = options.default_retry_policy;
+  translate_options.egressAllowedHosts = options.egress_allowed_hosts;
   result = am::translate(loaded.mesh, resolveHost, translate_options);
   clock.lap("translate");
   // What translation could not give some proxy is reported, not fatal: one unresolvable

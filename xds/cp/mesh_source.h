@@ -34,6 +34,9 @@ using MeshBuilder = std::function<MeshBuild(const std::string& dir)>;
 struct BuildOptions {
   // App Mesh's default retry policy on routes that give none (--no-default-retry-policy: off).
   bool default_retry_policy = true;
+  // Under egressFilter DROP_ALL, the hosts outside the mesh still reachable (by HTTP Host or TLS
+  // SNI): host names or "*." suffix patterns, lower case (--egress-allowed-hosts=LIST).
+  std::vector<std::string> egress_allowed_hosts = {"*.amazonaws.com"};
 };
 
 // The builder linked into trellis-cp (target //xds/cp:mesh_builder).
