@@ -888,7 +888,10 @@ class Translator {
       *routes.add_virtual_hosts() = passthroughHost("egress_allow_all", {kAnyDomain});
       passthrough = true;
     }
-    httpPorts.insert(address.port);  // the app may call the listener directly (no iptables)
+    // The app may call the listener directly (no iptables): on its own port, and on any
+    // loopback destination (never redirected, so only a direct call has one; this also covers
+    // a listener bound to port 0 or moved by a test).
+    if (address.port > 0) httpPorts.insert(address.port);
     build.routes.emplace(routes.name(), std::move(routes));
 
     ListenerProto listener = listenerAt(listenerName("egress", address), address, core::OUTBOUND);
@@ -902,6 +905,17 @@ class Translator {
       *listener.add_filter_chains() =
           chainOf(absl::StrCat("egress_http_", port), port, "raw_buffer",
                   hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason));
+    }
+    {
+      FilterChainProto direct =
+          chainOf("egress_http_direct", std::nullopt, "raw_buffer",
+                  hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason));
+      for (const auto& [prefix, len] : {std::pair<const char*, uint32_t>{"127.0.0.0", 8}, {"::1", 128}}) {
+        auto* range = direct.mutable_filter_chain_match()->add_prefix_ranges();
+        range->set_address_prefix(prefix);
+        range->mutable_prefix_len()->set_value(len);
+      }
+      *listener.add_filter_chains() = std::move(direct);
     }
     for (auto& [port, chain] : tcpChains) *listener.add_filter_chains() = std::move(chain);
     if (dropAll && !allowed.empty()) {

@@ -278,6 +278,8 @@ TEST(BootstrapTest, RejectsAnUnsupportedTypedConfigListingTheSupportedOnes) {
       "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, type.googleapis.com/"
       "envoy.extensions.filters.http.router.v3.Router, type.googleapis.com/"
       "envoy.extensions.filters.listener.original_dst.v3.OriginalDst, type.googleapis.com/"
+      "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector, type.googleapis.com/"
+      "trellis.extensions.filters.http.egress_policy.v1.EgressPolicy, type.googleapis.com/"
             "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate, type.googleapis.com/"
             "trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma)");
 }

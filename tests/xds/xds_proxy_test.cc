@@ -222,7 +222,7 @@ TEST_F(XdsProxyTest, NackedUpdateChangesNothing) {
   ASSERT_TRUE(ads_->send(makeResponse(kCds, "c2", "n-c2", edsCluster("red"), edsCluster("blue"), bad)));
   auto cnack = ads_->waitFor([](const auto& r) { return r.type_url() == kCds && r.response_nonce() == "n-c2"; });
   ASSERT_TRUE(cnack);
-  EXPECT_EQ(cnack->error_detail().message(), "Cluster 'green'.type: STRICT_DNS is not supported yet (STATIC and EDS are)");
+  EXPECT_EQ(cnack->error_detail().message(), "Cluster 'green'.type: STRICT_DNS is not supported yet (STATIC, EDS and ORIGINAL_DST are)");
   EXPECT_EQ(sendRequests(*client, 5), (std::map<std::string, int>{{"red", 5}}));
 }
 
