@@ -28,6 +28,9 @@ enum class ErrorSource : uint8_t { Downstream, Upstream, Internal };
   KIND(ExpectUnsupported, Downstream, 417, Count, None, true, "unsupported Expect header")          \
   KIND(DownstreamClosed, Downstream, 0, DC, None, true, "")                                       \
   KIND(NoRoute, Internal, 404, NR, None, false, "no route matched the request")                   \
+  KIND(EgressDenied, Internal, 403, NR, None, false, "egress to this destination is not allowed")  \
+  KIND(NoOriginalDestination, Upstream, 503, UH, None, false,                                      \
+       "no original destination: the connection was not redirected to this listener")             \
   KIND(UnknownCluster, Internal, 503, NC, None, false, "the route's cluster is not known")        \
   KIND(NoHealthyUpstream, Upstream, 503, UH, None, false, "no healthy upstream")                  \
   KIND(Overflow, Upstream, 503, UO, None, false, "upstream overflow: a circuit breaker is open")   \

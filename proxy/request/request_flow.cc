@@ -14,6 +14,8 @@
 #include "proxy/router/router.h"
 #include "proxy/upstream/load_balancer.h"
 
+#include <spdlog/spdlog.h>
+
 namespace trellis::proxy {
 
 namespace asio = boost::asio;
@@ -59,14 +61,21 @@ struct AtomicHold {
 
 }  // namespace
 
-void RequestFlow::create(Worker& worker, std::shared_ptr<const Listener> listener, tcp::socket socket) {
-  std::make_shared<RequestFlow>(worker, std::move(listener), std::move(socket))->start();
+void RequestFlow::create(Worker& worker, std::shared_ptr<const Listener> listener, uint32_t chain, tcp::socket socket,
+                         ConnectionFacts facts, std::string initial) {
+  std::make_shared<RequestFlow>(worker, std::move(listener), chain, std::move(socket), std::move(facts),
+                                std::move(initial))
+      ->start();
 }
 
-RequestFlow::RequestFlow(Worker& worker, std::shared_ptr<const Listener> listener, tcp::socket socket)
+RequestFlow::RequestFlow(Worker& worker, std::shared_ptr<const Listener> listener, uint32_t chain, tcp::socket socket,
+                         ConnectionFacts facts, std::string initial)
     : worker_(worker),
       listener_(std::move(listener)),
-      options_(connectionOptions(listener_->http)),
+      chain_(chain),
+      hcm_(&*listener_->filter_chains[chain].http),
+      facts_(std::move(facts)),
+      options_(connectionOptions(hcm_->http)),
       conn_(std::move(socket), worker.buffers(), options_),
       deadline_(conn_.socket().get_executor(), conn_.socket()),
       request_head_(worker.buffers()),
@@ -78,10 +87,11 @@ RequestFlow::RequestFlow(Worker& worker, std::shared_ptr<const Listener> listene
     peer_internal_ = http::isInternalAddress(remote.address());
   }
   conn_.socket().set_option(tcp::no_delay(true), ec);
+  // Bytes the TLS inspector read to see that this is not TLS: the first request starts there.
+  if (!initial.empty()) conn_.in().append(initial);
+  original_endpoint_.address = facts_.local;
   registration_ = worker_.registerSession(this);
-  auto& ls = listener_->listener_stats->shard(worker_.id());
-  inc(ls.downstream_cx_total);
-  add(ls.downstream_cx_active, 1);
+  add(listener_->listener_stats->shard(worker_.id()).downstream_cx_active, 1);
 }
 
 RequestFlow::~RequestFlow() {
@@ -98,7 +108,7 @@ bool RequestFlow::draining() const { return drain_ || worker_.draining(); }
 void RequestFlow::onDrain() {
   drain_ = true;
   if (conn_.idle()) {
-    inc(listener_->http_stats->shard(worker_.id()).downstream_cx_drain_close);
+    inc(hcm_->http_stats->shard(worker_.id()).downstream_cx_drain_close);
     closeSockets();
   }
 }
@@ -117,7 +127,7 @@ void RequestFlow::closeSockets() {
 
 asio::awaitable<void> RequestFlow::run() {
   auto self = shared_from_this();
-  auto& hs = listener_->http_stats->shard(worker_.id());
+  auto& hs = hcm_->http_stats->shard(worker_.id());
   while (!closed_) {
     auto result = co_await conn_.readHead(deadline_, draining(), kHotBlocksPerWorker);
     using R = http::Http1ServerConnection::HeadResult;
@@ -162,7 +172,7 @@ asio::awaitable<void> RequestFlow::run() {
 }
 
 asio::awaitable<bool> RequestFlow::serve() {
-  auto& hs = listener_->http_stats->shard(worker_.id());
+  auto& hs = hcm_->http_stats->shard(worker_.id());
   inc(hs.downstream_rq_total);
   inc(hs.downstream_rq_http1_total);
   GaugeHold active(hs.downstream_rq_active);
@@ -222,12 +232,23 @@ std::optional<ProxyError> RequestFlow::route() {
   const auto& head = conn_.head();
   // The snapshot taken here serves this request to its end.
   ctx_.snapshot = worker_.snapshot();
+  // The current routes of this connection's chain: RDS may have replaced them since the
+  // connection was accepted (the listener itself is unchanged, or this connection would be
+  // draining on its old one).
   const Listener* current = ctx_.snapshot ? ctx_.snapshot->findListener(listener_->name) : nullptr;
-  const RouteTable& routes = *(current ? current->routes : listener_->routes);
+  const HttpConnectionManager* hcm = hcm_;
+  if (current && current->source == listener_->source && chain_ < current->filter_chains.size() &&
+      current->filter_chains[chain_].http) {
+    hcm = &*current->filter_chains[chain_].http;
+  }
+  const RouteTable& routes = *hcm->routes;
   const auto* host = head.find("host");
   const VirtualHost* vhost = routes.lookup->find(host ? host->value : std::string_view());
   ctx_.route = vhost ? matchRoute(*vhost, head) : nullptr;
-  if (!ctx_.route) return proxyError(ErrorKind::NoRoute);
+  if (!ctx_.route) {
+    if (hcm_->egress_deny_reason) return egressDenied(host ? host->value : std::string_view());
+    return proxyError(ErrorKind::NoRoute);
+  }
   if (ctx_.route->direct) return std::nullopt;
   const WeightedTarget* target = pickTarget(*ctx_.route->forward, worker_.random());
   if (!target || !target->cluster || !ctx_.snapshot || *target->cluster >= ctx_.snapshot->clusters.size()) {
@@ -236,6 +257,38 @@ std::optional<ProxyError> RequestFlow::route() {
   ctx_.cluster = ctx_.snapshot->clusters[*target->cluster].get();
   ctx_.cs = &ctx_.cluster->stats->shard(worker_.id());
   return std::nullopt;
+}
+
+static std::string_view endpointText(const tcp::endpoint& ep, std::string& out) {
+  out = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  out += ":" + std::to_string(ep.port());
+  return out;
+}
+
+ProxyError RequestFlow::egressDenied(std::string_view host) {
+  // The mesh's egress filter: no backend and no allowed host matched. Rare and never on the
+  // hot path, so the reply's text is built here.
+  inc(listener_->listener_stats->shard(worker_.id()).egress_denied_http);
+  std::string dest;
+  endpointText(facts_.local, dest);
+  reply_text_ = "egress to ";
+  reply_text_ += host.empty() ? std::string_view("(no Host)") : host;
+  if (facts_.original_dst_restored) reply_text_ += " (" + dest + ")";
+  reply_text_ += " is not allowed: " + *hcm_->egress_deny_reason + "\n";
+  static thread_local std::chrono::steady_clock::time_point window;
+  static thread_local int lines = 0;
+  const auto now = Clock::now();
+  if (now - window > std::chrono::seconds(1)) {
+    window = now;
+    lines = 0;
+  }
+  if (++lines <= 5) {
+    std::string peer;
+    endpointText(facts_.remote, peer);
+    spdlog::info("listener {}: egress to {} ({}) refused with 403: {} (HTTP from {})", listener_->name,
+                 host.empty() ? std::string_view("(no Host)") : host, dest, *hcm_->egress_deny_reason, peer);
+  }
+  return proxyError(ErrorKind::EgressDenied, reply_text_);
 }
 
 // ---- phase: forward -----------------------------------------------------------------------
@@ -264,10 +317,10 @@ asio::awaitable<bool> RequestFlow::forward() {
   ho.default_host = cluster.name;
   ho.peer = peer_;
   ho.peer_is_internal = peer_internal_;
-  ho.use_remote_address = listener_->http.use_remote_address;
-  ho.append_xff = listener_->http.use_remote_address && !listener_->http.skip_xff_append;
-  ho.generate_request_id = listener_->http.generate_request_id;
-  ho.preserve_external_request_id = listener_->http.preserve_external_request_id;
+  ho.use_remote_address = hcm_->http.use_remote_address;
+  ho.append_xff = hcm_->http.use_remote_address && !hcm_->http.skip_xff_append;
+  ho.generate_request_id = hcm_->http.generate_request_id;
+  ho.preserve_external_request_id = hcm_->http.preserve_external_request_id;
   ho.random_hi = worker_.random().next();
   ho.random_lo = worker_.random().next();
   http::writeRequestHead(request_head_, head, ho);
@@ -325,14 +378,22 @@ asio::awaitable<bool> RequestFlow::forward() {
       if (slot) slot->fetch_sub(1, std::memory_order_relaxed);
     }
   } retry_hold;
+  // ORIGINAL_DST: the one destination is where the client meant to go.
+  const bool original_dst = cluster.type == DiscoveryType::OriginalDst;
+  if (original_dst && !facts_.original_dst_restored) {
+    co_return co_await fail(proxyError(ErrorKind::NoOriginalDestination));
+  }
   for (;;) {
     resolve();
-    auto host = pickHost(*lb, *health, tried, tried_count);
-    if (!host) co_return co_await fail(proxyError(ErrorKind::NoHealthyUpstream));
-    if (tried_count < tried.size()) tried[tried_count++] = *host;
-    const Endpoint& endpoint = cluster.endpoints[*host];
+    std::optional<uint32_t> host;
+    if (!original_dst) {
+      host = pickHost(*lb, *health, tried, tried_count);
+      if (!host) co_return co_await fail(proxyError(ErrorKind::NoHealthyUpstream));
+      if (tried_count < tried.size()) tried[tried_count++] = *host;
+      lb->onRequestStart(*host);
+    }
+    const Endpoint& endpoint = original_dst ? original_endpoint_ : cluster.endpoints[*host];
 
-    lb->onRequestStart(*host);
     if (endpoint.counters) {
       endpoint.counters->rq_active.fetch_add(1, std::memory_order_relaxed);
       endpoint.counters->rq_total.fetch_add(1, std::memory_order_relaxed);
@@ -348,7 +409,7 @@ asio::awaitable<bool> RequestFlow::forward() {
     }
     const auto now = Clock::now();
     resolve();
-    lb->onRequestEnd(*host, now - sent_at, now);
+    if (host) lb->onRequestEnd(*host, now - sent_at, now);
     if (endpoint.counters) endpoint.counters->rq_active.fetch_sub(1, std::memory_order_relaxed);
     if (closed_) co_return false;
     observeOutlier(endpoint, result.error ? &*result.error : nullptr);
@@ -428,7 +489,7 @@ std::chrono::milliseconds RequestFlow::bodyIdleTimeout() const {
   // The route's idle_timeout when it has one, else the connection's.
   const ForwardAction* fwd = ctx_.route && ctx_.route->forward ? &*ctx_.route->forward : nullptr;
   if (fwd && fwd->idle_timeout.count() > 0) return fwd->idle_timeout;
-  return listener_->http.idle_timeout;
+  return hcm_->http.idle_timeout;
 }
 
 asio::awaitable<std::optional<ProxyError>> RequestFlow::keepBodyForReplay() {
@@ -822,7 +883,7 @@ void RequestFlow::log(bool keep) {
 
 void RequestFlow::setStatus(uint16_t status) {
   ctx_.status = status;
-  auto& hs = listener_->http_stats->shard(worker_.id());
+  auto& hs = hcm_->http_stats->shard(worker_.id());
   switch (status / 100) {
     case 1: inc(hs.downstream_rq_1xx); break;
     case 2: inc(hs.downstream_rq_2xx); break;
@@ -837,13 +898,13 @@ void RequestFlow::flag(ResponseFlag f) {
   const uint32_t bit = 1u << static_cast<unsigned>(f);
   if (ctx_.flags & bit) return;
   ctx_.flags |= bit;
-  inc(listener_->http_stats->shard(worker_.id()).response_flags[static_cast<size_t>(f)]);
+  inc(hcm_->http_stats->shard(worker_.id()).response_flags[static_cast<size_t>(f)]);
 }
 
 // ---- errors -------------------------------------------------------------------------------
 
 asio::awaitable<bool> RequestFlow::fail(const ProxyError& error) {
-  auto& hs = listener_->http_stats->shard(worker_.id());
+  auto& hs = hcm_->http_stats->shard(worker_.id());
   ClusterStatsShard* cs = ctx_.cs;
   if (error.flag != ResponseFlag::Count) flag(error.flag);
   switch (error.kind) {

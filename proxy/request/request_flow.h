@@ -32,6 +32,7 @@
 #include "proxy/http/http1_connection.h"
 #include "proxy/io/buffer.h"
 #include "proxy/io/deadline.h"
+#include "proxy/net/connection_facts.h"
 #include "proxy/net/session.h"
 #include "proxy/request/proxy_error.h"
 #include "proxy/request/retry_state.h"
@@ -47,9 +48,13 @@ class LoadBalancer;
 class RequestFlow final : public Session, public std::enable_shared_from_this<RequestFlow> {
  public:
   // The worker's SessionFactory.
-  static void create(Worker& worker, std::shared_ptr<const Listener> listener, boost::asio::ip::tcp::socket socket);
+  // `chain` indexes listener->filter_chains and has an HTTP connection manager; `initial`
+  // holds bytes already read from the client (by the TLS inspector).
+  static void create(Worker& worker, std::shared_ptr<const Listener> listener, uint32_t chain,
+                     boost::asio::ip::tcp::socket socket, ConnectionFacts facts, std::string initial);
 
-  RequestFlow(Worker& worker, std::shared_ptr<const Listener> listener, boost::asio::ip::tcp::socket socket);
+  RequestFlow(Worker& worker, std::shared_ptr<const Listener> listener, uint32_t chain,
+              boost::asio::ip::tcp::socket socket, ConnectionFacts facts, std::string initial);
   ~RequestFlow() override;
 
   void start();
@@ -89,6 +94,8 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
   // The phases, in order.
   std::optional<ProxyError> check();
   std::optional<ProxyError> route();
+  // route()'s refusal under the egress policy filter: 403 naming the destination.
+  ProxyError egressDenied(std::string_view host);
   boost::asio::awaitable<bool> forward();
   boost::asio::awaitable<bool> relay();
   void log(bool keep);
@@ -120,6 +127,10 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
 
   Worker& worker_;
   std::shared_ptr<const Listener> listener_;
+  uint32_t chain_;
+  const HttpConnectionManager* hcm_;  // listener_'s chain chain_
+  ConnectionFacts facts_;
+  Endpoint original_endpoint_;  // facts_.local, the host of ORIGINAL_DST clusters
   http::ConnectionOptions options_;
   http::Http1ServerConnection conn_;
   Deadline deadline_;
@@ -127,6 +138,7 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
   Buffer request_head_;  // the serialized upstream request head, kept for every try
   boost::asio::steady_timer back_off_;
   std::string peer_;  // remote address, for x-forwarded-for
+  std::string reply_text_;  // a local reply's body built for this request (egress refusals)
   bool peer_internal_ = false;
   std::list<Session*>::iterator registration_;
   Context ctx_;

@@ -7,7 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "proxy/request/request_flow.h"
+#include "proxy/listener/connection_setup.h"
 #include "proxy/server/node_identity.h"
 #include "proxy/server/upstream_health.h"
 #include "proxy/snapshot/compile.h"
@@ -197,7 +197,7 @@ absl::Status Server::start() {
     if (live_wanted_ && health_->initialChecksDone()) markLive();
   });
   for (uint32_t i = 0; i < options_.concurrency; ++i) {
-    auto w = std::make_unique<Worker>(i, &RequestFlow::create);
+    auto w = std::make_unique<Worker>(i, &startConnection);
     // A worker's outlier signal is handled on the main thread.
     w->setOutlierSink([this](const std::string& cluster, const tcp::endpoint& host, OutlierSignal signal) {
       asio::post(ctx_, [this, cluster, host, signal] {
@@ -276,6 +276,12 @@ absl::Status Server::applySnapshot(std::shared_ptr<const Snapshot> snapshot) {
     }
     Pending p;
     p.listener = listener;
+    if (!listener->bind_to_port) {
+      // Never bound: a use_original_dst listener hands it the connections meant for its address.
+      p.bound = listener->address;
+      pending.push_back(std::move(p));
+      continue;
+    }
     tcp::endpoint ep = listener->address;
     // Replacing a listener on the same port: reuse the port it has (port 0 picked one).
     if (it != active_.end() && ep.port() == 0 && it->second.listener->address == listener->address) {
@@ -314,7 +320,7 @@ absl::Status Server::applySnapshot(std::shared_ptr<const Snapshot> snapshot) {
   for (auto& w : workers_) w->setSnapshot(snapshot, health);
   std::map<std::string, ActiveListener> next;
   for (auto& p : pending) {
-    for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->addListener(p.listener, std::move(p.acceptors[i]));
+    for (size_t i = 0; i < p.acceptors.size(); ++i) workers_[i]->addListener(p.listener, std::move(p.acceptors[i]));
     next[p.listener->name] = ActiveListener{p.listener, BoundListener{p.listener->name, p.bound}};
     spdlog::info("listener '{}' on {}:{}", p.listener->name, p.bound.address().to_string(), p.bound.port());
   }

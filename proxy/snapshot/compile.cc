@@ -14,8 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "envoy/extensions/filters/http/router/v3/router.pb.h"
-#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "proxy/router/router.h"
 #include "proxy/snapshot/compile_internal.h"
@@ -24,11 +22,8 @@ namespace trellis::proxy {
 
 namespace {
 
-namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
 namespace route = envoy::config::route::v3;
 
-constexpr char kHcmName[] = "envoy.filters.network.http_connection_manager";
-constexpr char kRouterName[] = "envoy.filters.http.router";
 
 using compile_internal::invalid;
 using compile_internal::join;
@@ -426,124 +421,6 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> compileRouteTable(const route:
   return std::shared_ptr<const RouteTable>(std::move(table));
 }
 
-namespace {
-
-absl::StatusOr<std::shared_ptr<const Listener>> compileListener(
-    const envoy::config::listener::v3::Listener& l, const std::string& path,
-    const absl::flat_hash_map<std::string, const Sourced<route::RouteConfiguration>*>& rds,
-    const std::vector<std::shared_ptr<const Cluster>>& clusters, bool require_known_clusters, StatsStore& stats) {
-  if (auto st = onlyFields(l, path, {"name", "address", "filter_chains", "traffic_direction"}); !st.ok()) return st;
-  if (l.name().empty()) return invalid(join(path, "name"), "a listener name is required");
-  auto out = std::make_shared<Listener>();
-  out->name = l.name();
-  {
-    google::protobuf::io::StringOutputStream stream(&out->source);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    l.SerializeToCodedStream(&coded);
-  }
-  auto addr = toEndpoint(l.address(), join(path, "address"));
-  if (!addr.ok()) return addr.status();
-  out->address = *addr;
-  if (l.filter_chains_size() != 1) {
-    return invalid(join(path, "filter_chains"), absl::StrCat("exactly one filter chain is supported, got ", l.filter_chains_size()));
-  }
-  const std::string fcp = join(path, "filter_chains[0]");
-  const auto& fc = l.filter_chains(0);
-  if (auto st = onlyFields(fc, fcp, {"filters", "name"}); !st.ok()) return st;
-  if (fc.filters_size() != 1) {
-    return invalid(join(fcp, "filters"), absl::StrCat("exactly one network filter (", kHcmName, ") is supported, got ", fc.filters_size()));
-  }
-  const std::string fp = join(fcp, "filters[0]");
-  const auto& f = fc.filters(0);
-  if (f.name() != kHcmName && !f.typed_config().Is<hcm::HttpConnectionManager>()) {
-    return invalid(join(fp, "name"), absl::StrCat("network filter '", f.name(), "' is not supported yet (", kHcmName, " is)"));
-  }
-  hcm::HttpConnectionManager h;
-  if (!f.typed_config().UnpackTo(&h)) {
-    return invalid(join(fp, "typed_config"), absl::StrCat("expected type.googleapis.com/", hcm::HttpConnectionManager::descriptor()->full_name(),
-                                                        ", got ", f.typed_config().type_url()));
-  }
-  const std::string hp = join(fp, "typed_config");
-  if (auto st = onlyFields(h, hp, {"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
-                                   "common_http_protocol_options", "request_headers_timeout", "max_request_headers_kb",
-                                   "use_remote_address", "skip_xff_append", "generate_request_id",
-                                   "preserve_external_request_id"});
-      !st.ok()) {
-    return st;
-  }
-  if (h.codec_type() != hcm::HttpConnectionManager::AUTO && h.codec_type() != hcm::HttpConnectionManager::HTTP1) {
-    return invalid(join(hp, "codec_type"), absl::StrCat(hcm::HttpConnectionManager::CodecType_Name(h.codec_type()),
-                                                       " is not supported yet (AUTO and HTTP1 are; both mean HTTP/1.x)"));
-  }
-  if (h.stat_prefix().empty()) return invalid(join(hp, "stat_prefix"), "a stat_prefix is required");
-  out->stat_prefix = h.stat_prefix();
-  if (h.http_filters_size() == 0) return invalid(join(hp, "http_filters"), absl::StrCat("the ", kRouterName, " filter is required"));
-  for (int i = 0; i < h.http_filters_size(); ++i) {
-    const std::string hfp = absl::StrCat(hp, ".http_filters[", i, "]");
-    const auto& hf = h.http_filters(i);
-    if (auto st = onlyFields(hf, hfp, {"name", "typed_config"}); !st.ok()) return st;
-    bool is_router = hf.name() == kRouterName || hf.typed_config().Is<envoy::extensions::filters::http::router::v3::Router>();
-    if (!is_router) return invalid(join(hfp, "name"), absl::StrCat("HTTP filter '", hf.name(), "' is not supported yet (", kRouterName, " is)"));
-    if (i != h.http_filters_size() - 1) return invalid(hfp, "the router filter must be the last HTTP filter");
-    if (hf.has_typed_config()) {
-      envoy::extensions::filters::http::router::v3::Router r;
-      if (!hf.typed_config().UnpackTo(&r)) return invalid(join(hfp, "typed_config"), "expected the Router type");
-      if (auto st = onlyFields(r, join(hfp, "typed_config"), {"dynamic_stats", "suppress_envoy_headers"}); !st.ok()) return st;
-    }
-  }
-  HttpOptions& opts = out->http;
-  if (h.has_common_http_protocol_options()) {
-    const auto& po = h.common_http_protocol_options();
-    const std::string pp = join(hp, "common_http_protocol_options");
-    if (auto st = onlyFields(po, pp, {"idle_timeout", "max_headers_count"}); !st.ok()) return st;
-    if (po.has_idle_timeout()) opts.idle_timeout = toDuration(po.idle_timeout());
-    if (po.has_max_headers_count()) {
-      if (po.max_headers_count().value() < 1) return invalid(join(pp, "max_headers_count"), "must be at least 1");
-      opts.max_headers_count = po.max_headers_count().value();
-    }
-  }
-  if (h.has_request_headers_timeout()) opts.request_headers_timeout = toDuration(h.request_headers_timeout());
-  if (h.has_max_request_headers_kb()) {
-    uint32_t kb = h.max_request_headers_kb().value();
-    if (kb < 1 || kb > 8192) return invalid(join(hp, "max_request_headers_kb"), absl::StrCat(kb, " is out of range (1-8192)"));
-    opts.max_request_headers_bytes = kb * 1024;
-  }
-  opts.use_remote_address = h.has_use_remote_address() && h.use_remote_address().value();
-  opts.skip_xff_append = h.skip_xff_append();
-  opts.generate_request_id = !h.has_generate_request_id() || h.generate_request_id().value();
-  opts.preserve_external_request_id = h.preserve_external_request_id();
-
-  if (h.has_route_config()) {
-    auto rt = compileRouteTable(h.route_config(), join(hp, "route_config"), clusters, require_known_clusters);
-    if (!rt.ok()) return rt.status();
-    out->routes = *rt;
-  } else if (h.has_rds()) {
-    const std::string rp = join(hp, "rds");
-    if (auto st = onlyFields(h.rds(), rp, {"config_source", "route_config_name"}); !st.ok()) return st;
-    auto it = rds.find(h.rds().route_config_name());
-    if (it == rds.end()) {
-      // Not delivered yet: an empty table answers 404 until it is.
-      auto empty = std::make_shared<RouteTable>();
-      empty->name = h.rds().route_config_name();
-      empty->lookup = std::make_shared<VirtualHostTable>(empty->virtual_hosts);
-      out->routes = std::move(empty);
-    } else {
-      auto rt = compileRouteTable(it->second->resource, it->second->path, clusters, false);
-      if (!rt.ok()) return rt.status();
-      out->routes = *rt;
-    }
-  } else {
-    return invalid(hp, "one of route_config or rds is required");
-  }
-  std::string addr_name = absl::StrCat(out->address.address().to_string(), "_", out->address.port());
-  out->listener_stats = stats.listener(addr_name);
-  out->http_stats = stats.http(out->stat_prefix);
-  return std::shared_ptr<const Listener>(std::move(out));
-}
-
-}  // namespace
-
 absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInput& input, StatsStore& stats) {
   auto snap = std::make_shared<Snapshot>();
   snap->version = input.version;
@@ -574,9 +451,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInp
     if (!names.insert(src.resource.name()).second) {
       return invalid(join(src.path, "name"), absl::StrCat("duplicate listener name '", src.resource.name(), "'"));
     }
-    auto l = compileListener(src.resource, src.path, rds, snap->clusters, input.require_known_clusters, stats);
+    auto l = compile_internal::compileListener(src.resource, src.path, rds, snap->clusters,
+                                               input.require_known_clusters, stats);
     if (!l.ok()) return l.status();
-    if (!addresses.emplace((*l)->address.address().to_string(), (*l)->address.port()).second && (*l)->address.port() != 0) {
+    if ((*l)->bind_to_port &&
+        !addresses.emplace((*l)->address.address().to_string(), (*l)->address.port()).second &&
+        (*l)->address.port() != 0) {
       return invalid(join(src.path, "address"), "another listener already uses this address and port");
     }
     snap->listeners.push_back(std::move(*l));

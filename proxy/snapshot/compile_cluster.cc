@@ -452,21 +452,55 @@ absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
     const envoy::config::endpoint::v3::ClusterLoadAssignment* eds, const std::string& eds_path, StatsStore& stats) {
   if (auto st = onlyFields(c, path, {"name", "type", "connect_timeout", "lb_policy", "load_assignment",
                                      "eds_cluster_config", "least_request_lb_config", "load_balancing_policy",
-                                     "common_lb_config", "health_checks", "outlier_detection", "circuit_breakers"});
+                                     "common_lb_config", "health_checks", "outlier_detection", "circuit_breakers",
+                                     "cleanup_interval", "original_dst_lb_config"});
       !st.ok()) {
     return st;
   }
   if (c.name().empty()) return invalid(join(path, "name"), "a cluster name is required");
-  if (c.type() != ClusterProto::STATIC && c.type() != ClusterProto::EDS) {
-    return invalid(join(path, "type"),
-                   absl::StrCat(ClusterProto::DiscoveryType_Name(c.type()), " is not supported yet (STATIC and EDS are)"));
+  if (c.type() != ClusterProto::STATIC && c.type() != ClusterProto::EDS && c.type() != ClusterProto::ORIGINAL_DST) {
+    return invalid(join(path, "type"), absl::StrCat(ClusterProto::DiscoveryType_Name(c.type()),
+                                                    " is not supported yet (STATIC, EDS and ORIGINAL_DST are)"));
   }
   auto out = std::make_shared<Cluster>();
   out->name = c.name();
   out->index = index;
   out->stats = stats.cluster(c.name());
   out->resources = stats.resources(c.name());
-  if (auto st = compileLbPolicy(c, path, *out); !st.ok()) return st;
+  if (c.type() == ClusterProto::ORIGINAL_DST) {
+    // Each connection goes to its own original destination: there is nothing to balance, to
+    // health-check or to eject, and no endpoint list.
+    out->type = DiscoveryType::OriginalDst;
+    if (c.lb_policy() != ClusterProto::CLUSTER_PROVIDED) {
+      return invalid(join(path, "lb_policy"),
+                     absl::StrCat(ClusterProto::LbPolicy_Name(c.lb_policy()),
+                                  " is not valid for type ORIGINAL_DST (only CLUSTER_PROVIDED is)"));
+    }
+    for (const char* f : {"load_assignment", "eds_cluster_config", "health_checks", "outlier_detection",
+                          "least_request_lb_config", "load_balancing_policy"}) {
+      const auto* fd = c.GetDescriptor()->FindFieldByName(f);
+      const bool set = fd->is_repeated() ? c.GetReflection()->FieldSize(c, fd) > 0 : c.GetReflection()->HasField(c, fd);
+      if (set) return invalid(join(path, f), "does not apply to type ORIGINAL_DST");
+    }
+    if (c.has_original_dst_lb_config()) {
+      const std::string op = join(path, "original_dst_lb_config");
+      if (auto st = onlyFields(c.original_dst_lb_config(), op, {}); !st.ok()) {
+        return invalid(op, "use_http_header, http_header_name and upstream_port_override are not supported yet "
+                           "(the destination is always the connection's original destination)");
+      }
+    }
+    if (c.has_cleanup_interval()) {
+      auto ci = positiveDuration(c.cleanup_interval(), join(path, "cleanup_interval"));
+      if (!ci.ok()) return ci.status();  // accepted: idle pooled connections age out on their own
+    }
+  } else {
+    if (c.has_cleanup_interval()) return invalid(join(path, "cleanup_interval"), "only applies to type ORIGINAL_DST");
+    if (c.has_original_dst_lb_config()) {
+      return invalid(join(path, "original_dst_lb_config"), "only applies to type ORIGINAL_DST");
+    }
+    out->type = c.type() == ClusterProto::EDS ? DiscoveryType::Eds : DiscoveryType::Static;
+    if (auto st = compileLbPolicy(c, path, *out); !st.ok()) return st;
+  }
   if (c.has_connect_timeout()) out->connect_timeout = toDuration(c.connect_timeout());
 
   if (c.has_common_lb_config()) {
@@ -505,7 +539,9 @@ absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
 
   const envoy::config::endpoint::v3::ClusterLoadAssignment* cla = nullptr;
   std::string lp;
-  if (c.type() == ClusterProto::STATIC) {
+  if (c.type() == ClusterProto::ORIGINAL_DST) {
+    // no endpoints
+  } else if (c.type() == ClusterProto::STATIC) {
     if (c.has_eds_cluster_config()) return invalid(join(path, "eds_cluster_config"), "only applies to type EDS");
     cla = &c.load_assignment();
     lp = join(path, "load_assignment");

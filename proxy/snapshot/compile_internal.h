@@ -17,6 +17,10 @@
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/core/v3/address.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+#include "absl/container/flat_hash_map.h"
+#include "proxy/snapshot/compile.h"
 #include "proxy/snapshot/snapshot.h"
 #include "proxy/stats/stats.h"
 
@@ -49,5 +53,12 @@ absl::StatusOr<boost::asio::ip::tcp::endpoint> toEndpoint(const envoy::config::c
 absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
     const envoy::config::cluster::v3::Cluster& c, const std::string& path, uint32_t index,
     const envoy::config::endpoint::v3::ClusterLoadAssignment* eds, const std::string& eds_path, StatsStore& stats);
+
+// compile_listener.cc. `rds` holds the delivered route configurations by name; a listener whose
+// RDS configuration has not arrived gets an empty table (404 until it does).
+absl::StatusOr<std::shared_ptr<const Listener>> compileListener(
+    const envoy::config::listener::v3::Listener& l, const std::string& path,
+    const absl::flat_hash_map<std::string, const Sourced<envoy::config::route::v3::RouteConfiguration>*>& rds,
+    const std::vector<std::shared_ptr<const Cluster>>& clusters, bool require_known_clusters, StatsStore& stats);
 
 }  // namespace trellis::proxy::compile_internal

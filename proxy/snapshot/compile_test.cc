@@ -89,15 +89,17 @@ TEST(CompileTest, BuildsListenersRoutesAndClusters) {
   ASSERT_EQ(s.listeners.size(), 1u);
   const Listener& l = *s.listeners[0];
   EXPECT_EQ(l.address.port(), 15001);
-  EXPECT_EQ(l.stat_prefix, "ingress");
-  ASSERT_EQ(l.routes->virtual_hosts.size(), 1u);
-  const Route& r = l.routes->virtual_hosts[0].routes[0];
+  ASSERT_EQ(l.filter_chains.size(), 1u);
+  ASSERT_TRUE(l.filter_chains[0].http.has_value());
+  EXPECT_EQ(l.filter_chains[0].http->stat_prefix, "ingress");
+  ASSERT_EQ(l.filter_chains[0].http->routes->virtual_hosts.size(), 1u);
+  const Route& r = l.filter_chains[0].http->routes->virtual_hosts[0].routes[0];
   ASSERT_TRUE(r.forward.has_value());
   EXPECT_EQ(r.forward->total_weight, 100u);
   EXPECT_EQ(r.forward->timeout, Duration(2000));
   EXPECT_EQ(r.forward->targets[1].cluster, std::optional<uint32_t>(1));
-  EXPECT_EQ(l.http.max_request_headers_bytes, 60u * 1024);
-  EXPECT_EQ(l.http.max_headers_count, 100u);
+  EXPECT_EQ(l.filter_chains[0].http->http.max_request_headers_bytes, 60u * 1024);
+  EXPECT_EQ(l.filter_chains[0].http->http.max_headers_count, 100u);
 }
 
 TEST(CompileTest, DefaultRouteTimeoutIsFifteenSecondsAndZeroDisables) {
@@ -112,7 +114,7 @@ TEST(CompileTest, DefaultRouteTimeoutIsFifteenSecondsAndZeroDisables) {
 )"),
                           stats);
   ASSERT_TRUE(snap.ok()) << snap.status();
-  const auto& routes = (*snap)->listeners[0]->routes->virtual_hosts[0].routes;
+  const auto& routes = (*snap)->listeners[0]->filter_chains[0].http->routes->virtual_hosts[0].routes;
   EXPECT_EQ(routes[0].forward->timeout, Duration(15000));
   EXPECT_EQ(routes[1].forward->timeout, Duration(0));
 }
@@ -127,7 +129,7 @@ TEST(CompileTest, HttpOptions) {
 )"),
                           stats);
   ASSERT_TRUE(snap.ok()) << snap.status();
-  const HttpOptions& o = (*snap)->listeners[0]->http;
+  const HttpOptions& o = (*snap)->listeners[0]->filter_chains[0].http->http;
   EXPECT_EQ(o.idle_timeout, Duration(30000));
   EXPECT_EQ(o.max_headers_count, 50u);
   EXPECT_EQ(o.request_headers_timeout, Duration(5000));
@@ -442,7 +444,7 @@ TEST(CompileTest, ResilienceConfig) {
   EXPECT_FALSE(blue.circuit_breakers.has_retry_budget);
   EXPECT_EQ(blue.circuit_breakers.max_requests, 1024u);
 
-  const auto& vhosts = s.listeners[0]->routes->virtual_hosts;
+  const auto& vhosts = s.listeners[0]->filter_chains[0].http->routes->virtual_hosts;
   const ForwardAction& own = *vhosts[0].routes[0].forward;
   ASSERT_TRUE(own.retry_policy.has_value());
   const RetryPolicy& rp = *own.retry_policy;
@@ -632,7 +634,7 @@ INSTANTIATE_TEST_SUITE_P(
                       kC0 + "dns_refresh_rate: is not supported yet (supported fields of envoy.config.cluster.v3.Cluster: "
                             "name, type, connect_timeout, lb_policy, load_assignment, eds_cluster_config, "
                             "least_request_lb_config, load_balancing_policy, common_lb_config, health_checks, "
-                            "outlier_detection, circuit_breakers)"},
+                            "outlier_detection, circuit_breakers, cleanup_interval, original_dst_lb_config)"},
         RejectExactly{"breaker_two_defaults",
                       redWith("    circuit_breakers: {thresholds: [{max_connections: 1}, {priority: DEFAULT}]}\n"),
                       kC0 + "circuit_breakers.thresholds[1].priority: a second entry for DEFAULT (one entry per priority)"},
