@@ -78,7 +78,19 @@ class WholeProxy {
   }
   bool ok() const { return proxy_ != nullptr; }
   uint16_t port() const { return proxy_->port(); }
+  // Listener stats are named by the listener's address ("listener.127.0.0.1_<port>."); the one
+  // listener's name is read off /stats rather than assumed (configured port 0 or bound port).
   std::string listenerStat(const std::string& stat) const {
+    auto reply = adminRequest(proxy_->adminPort(), "/stats?filter=listener.127.0.0.1_");
+    const std::string suffix = "." + stat + ": ";
+    if (reply) {
+      const size_t at = reply->body.find(suffix);
+      if (at != std::string::npos) {
+        const size_t begin = reply->body.rfind('\n', at);
+        return reply->body.substr(begin == std::string::npos ? 0 : begin + 1,
+                                  at + 1 + stat.size() - (begin == std::string::npos ? 0 : begin + 1));
+      }
+    }
     return "listener.127.0.0.1_" + std::to_string(port()) + "." + stat;
   }
   int64_t stat(const std::string& name) const {
