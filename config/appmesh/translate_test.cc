@@ -65,7 +65,8 @@ const std::map<std::string, std::set<std::string>>& acceptedFields() {
       {"envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", {}},
       {"envoy.config.listener.v3.FilterChain", {"filter_chain_match", "filters", "name"}},
       {"envoy.config.listener.v3.FilterChainMatch",
-       {"destination_port", "server_names", "transport_protocol"}},
+       {"destination_port", "prefix_ranges", "server_names", "transport_protocol"}},
+      {"envoy.config.core.v3.CidrRange", {"address_prefix", "prefix_len"}},
       {"envoy.config.listener.v3.Filter", {"name", "typed_config"}},
       {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
        {"stat_prefix", "cluster", "weighted_clusters", "idle_timeout"}},
@@ -1194,7 +1195,7 @@ TEST(TranslateEgress, DropAllExplainsRefusalsAndAllowsTheAllowList) {
   // HTTP on port 80 (unknown hosts get the explanation), the backend's port and the listener's
   // own; TLS to allowed names; nothing else (no default chain: the proxy closes the rest).
   EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_80", "egress_http_9080",
-                                                "egress_http_15001", "egress_tls_allowed"));
+                                                "egress_http_15001", "egress_http_direct", "egress_tls_allowed"));
   EXPECT_FALSE(outbound.has_default_filter_chain());
   EXPECT_EQ(matchOf(outbound.filter_chains(0)), "80/raw_buffer/");
   EXPECT_EQ(matchOf(outbound.filter_chains(1)), "9080/raw_buffer/");
@@ -1238,7 +1239,7 @@ TEST(TranslateEgress, DropAllExplainsRefusalsAndAllowsTheAllowList) {
   // A node without backends: the same egress filter on port 80 and its own port.
   const auto& one = listenerNamed(proxyOf(result, "one"), "lds_egress_0.0.0.0_15001");
   EXPECT_THAT(chainNames(one),
-              ElementsAre("egress_http_80", "egress_http_15001", "egress_tls_allowed"));
+              ElementsAre("egress_http_80", "egress_http_15001", "egress_http_direct", "egress_tls_allowed"));
   EXPECT_THAT(hostNames(routesNamed(proxyOf(result, "one"), "rds_egress_m_one")),
               ElementsAre("egress_allowed_hosts"));
 }
@@ -1251,7 +1252,7 @@ TEST(TranslateEgress, TheAllowListIsAnOption) {
   TranslateResult closed = translate(meshOf(yaml), noDns(), none);
   const ProxyResources& caller = proxyOf(closed, "caller");
   EXPECT_THAT(chainNames(listenerNamed(caller, "lds_egress_0.0.0.0_15001")),
-              ElementsAre("egress_http_80", "egress_http_9080", "egress_http_15001"));
+              ElementsAre("egress_http_80", "egress_http_9080", "egress_http_15001", "egress_http_direct"));
   EXPECT_THAT(hostNames(routesNamed(caller, "rds_egress_m_caller")),
               ElementsAre("svc.m.local:9080"));
   for (const auto& cluster : caller.clusters) EXPECT_NE(cluster.name(), "egress_passthrough");
@@ -1303,7 +1304,7 @@ TEST(TranslateEgress, AllowAllPassesEverythingThrough) {
   const ProxyResources& caller = proxyOf(result, "caller");
   const auto& outbound = listenerNamed(caller, "lds_egress_0.0.0.0_15001");
   // No port-80 chain and no TLS chain: the default chain takes everything else untouched.
-  EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_9080", "egress_http_15001"));
+  EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_9080", "egress_http_15001", "egress_http_direct"));
   const hcm::HttpConnectionManager manager = managerOf(outbound.filter_chains(0));
   EXPECT_THAT(httpFilterNames(manager), ElementsAre("envoy.filters.http.router"));
   ASSERT_TRUE(outbound.has_default_filter_chain());
@@ -1334,7 +1335,7 @@ TEST(TranslateTcp, TcpBackendsGetAChainPerPort) {
   const auto& outbound = listenerNamed(app, "lds_egress_0.0.0.0_15001");
   EXPECT_THAT(chainNames(outbound),
               ElementsAre("egress_http_80", "egress_http_9080", "egress_http_9100",
-                          "egress_http_15001", "egress_tcp_5432", "egress_tcp_6379",
+                          "egress_http_15001", "egress_http_direct", "egress_tcp_5432", "egress_tcp_6379",
                           "egress_tls_allowed"));
   // The router's tcp route: weighted clusters, its idle timeout; no transport match, so TLS to
   // the port is proxied too.
@@ -1417,7 +1418,7 @@ spec: {listeners: [{portMapping: {port: 3306, protocol: tcp}}]}
   TranslateResult result = translateOk(meshOf(yaml));
   const ProxyResources& caller = proxyOf(result, "caller");
   const auto& outbound = listenerNamed(caller, "lds_egress_0.0.0.0_15001");
-  EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_15001", "egress_tcp_3306"));
+  EXPECT_THAT(chainNames(outbound), ElementsAre("egress_http_15001", "egress_http_direct", "egress_tcp_3306"));
   const tcp::TcpProxy proxy = tcpProxyOf(chainNamed(outbound, "egress_tcp_3306"));
   // One target with a weight: a plain cluster (the TCP proxy takes no weight 0); the weight-0
   // target's cluster is sent anyway, so shifting weight later changes only the listener.
