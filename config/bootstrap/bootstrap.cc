@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "config/protoyaml/yaml_to_proto.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "xds/api/known_types.h"
 #include "yaml-cpp/yaml.h"
 
@@ -83,6 +84,48 @@ absl::Status checkShape(const Bootstrap& bootstrap) {
   return absl::OkStatus();
 }
 
+constexpr char kHttpProtocolOptionsKey[] = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+// Every Envoy xDS bootstrap declares HTTP/2 on its control-plane cluster (the ADS stream is
+// gRPC). Trellis's gRPC client speaks HTTP/2 whatever the cluster says, so on that one cluster
+// the declaration is accepted and consumed here; the snapshot compiler, which sees only data
+// clusters' needs, never meets it. Anything there that is not HTTP/2 is an error.
+absl::Status consumeAdsClusterHttp2(Bootstrap& bootstrap) {
+  if (!bootstrap.has_dynamic_resources() || !bootstrap.dynamic_resources().has_ads_config()) return absl::OkStatus();
+  const auto& ads = bootstrap.dynamic_resources().ads_config();
+  if (ads.grpc_services_size() != 1 || !ads.grpc_services(0).has_envoy_grpc()) return absl::OkStatus();
+  const std::string& name = ads.grpc_services(0).envoy_grpc().cluster_name();
+  auto* resources = bootstrap.mutable_static_resources();
+  for (int i = 0; i < resources->clusters_size(); ++i) {
+    auto* cluster = resources->mutable_clusters(i);
+    if (cluster->name() != name) continue;
+    const std::string path = absl::StrCat("static_resources.clusters[", i, "]");
+    cluster->clear_http2_protocol_options();  // the older spelling: gRPC's own settings apply
+    auto& options = *cluster->mutable_typed_extension_protocol_options();
+    auto it = options.find(kHttpProtocolOptionsKey);
+    if (it == options.end()) return absl::OkStatus();
+    const std::string op = absl::StrCat(path, ".typed_extension_protocol_options[\"", kHttpProtocolOptionsKey, "\"]");
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions http;
+    if (!it->second.UnpackTo(&http)) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": expected type.googleapis.com/", kHttpProtocolOptionsKey));
+    }
+    if (!http.has_explicit_http_config() || !http.explicit_http_config().has_http2_protocol_options()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": cluster '", name,
+          "' carries the ADS stream, which is gRPC over HTTP/2: only explicit_http_config.http2_protocol_options "
+          "applies to it"));
+    }
+    if (http.has_common_http_protocol_options()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ".common_http_protocol_options: is not supported on the xDS cluster (the gRPC client manages its "
+              "connection)"));
+    }
+    options.erase(it);
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status withSource(std::string_view source, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(std::string(source), ": ", status.message()));
 }
@@ -123,6 +166,9 @@ absl::StatusOr<Bootstrap> parseBootstrap(std::string_view text, std::string_view
     return withSource(source, status);
   }
   if (absl::Status status = checkShape(bootstrap); !status.ok()) {
+    return withSource(source, status);
+  }
+  if (absl::Status status = consumeAdsClusterHttp2(bootstrap); !status.ok()) {
     return withSource(source, status);
   }
   return bootstrap;

@@ -252,6 +252,54 @@ static_resources:
       "xds");
 }
 
+// Every Envoy xDS bootstrap declares HTTP/2 on its control-plane cluster, in one of two spellings.
+constexpr const char* kAdsHttp2Yaml = R"(
+node: {id: mesh/m/virtualNode/n}
+admin: {address: {socket_address: {address: 127.0.0.1, port_value: 9901}}}
+dynamic_resources:
+  lds_config: {ads: {}, resource_api_version: V3}
+  cds_config: {ads: {}, resource_api_version: V3}
+  ads_config:
+    api_type: GRPC
+    transport_api_version: V3
+    grpc_services: [{envoy_grpc: {cluster_name: xds}}]
+static_resources:
+  clusters:
+  - name: xds
+    type: STATIC
+    PROTOCOL
+    load_assignment:
+      cluster_name: xds
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 15010}}}}]}]
+)";
+
+constexpr const char* kTypedHttp2 = R"(typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 100}})";
+
+TEST(BootstrapTest, AcceptsTheXdsClustersHttp2OptionsInBothSpellings) {
+  for (const char* protocol : {kTypedHttp2, "http2_protocol_options: {}"}) {
+    auto bootstrap = parseBootstrap(edited(kAdsHttp2Yaml, "PROTOCOL", protocol), "ads.yaml");
+    ASSERT_TRUE(bootstrap.ok()) << protocol << ": " << bootstrap.status();
+    // Consumed: the gRPC client speaks HTTP/2 itself, and the compiler never sees the options.
+    const auto& xds = bootstrap->static_resources().clusters(0);
+    EXPECT_FALSE(xds.has_http2_protocol_options());
+    EXPECT_TRUE(xds.typed_extension_protocol_options().empty());
+  }
+}
+
+TEST(BootstrapTest, RefusesAProtocolOtherThanHttp2OnTheXdsCluster) {
+  const std::string http1 = R"(typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: {http_protocol_options: {}})";
+  EXPECT_EQ(errorOf(edited(kAdsHttp2Yaml, "PROTOCOL", http1)),
+            "bootstrap.yaml: static_resources.clusters[0].typed_extension_protocol_options"
+            "[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"]: cluster 'xds' carries the ADS "
+            "stream, which is gRPC over HTTP/2: only explicit_http_config.http2_protocol_options applies to it");
+}
+
 TEST(BootstrapTest, NamesTheFileAndPathOfAnUnknownField) {
   EXPECT_EQ(errorOf(edited(kStaticYaml, "  - name: green\n",
                            "  - name: green\n    circuit_breakrs: {}\n")),
@@ -280,8 +328,9 @@ TEST(BootstrapTest, RejectsAnUnsupportedTypedConfigListingTheSupportedOnes) {
       "envoy.extensions.filters.listener.original_dst.v3.OriginalDst, type.googleapis.com/"
       "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector, type.googleapis.com/"
       "trellis.extensions.filters.http.egress_policy.v1.EgressPolicy, type.googleapis.com/"
-            "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate, type.googleapis.com/"
-            "trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma)");
+      "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate, type.googleapis.com/"
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions, type.googleapis.com/"
+      "trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma)");
 }
 
 TEST(BootstrapTest, RejectsWrongScalarsEnumsAndDurationsWithTheirPaths) {

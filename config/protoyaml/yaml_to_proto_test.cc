@@ -293,13 +293,13 @@ TEST(YamlToProtoTest, ReadsMapsAndNamesTheirEntriesInPaths) {
   options.any_types = xds::api::extensionTypes();
   EXPECT_THAT(errorOf<Cluster>(R"(
 typed_extension_protocol_options:
-  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+  envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions:
+    "@type": type.googleapis.com/envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions
 )",
                                options),
-              StartsWith("typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3."
-                         "HttpProtocolOptions\"]: unknown type \"type.googleapis.com/"
-                         "envoy.extensions.upstreams.http.v3.HttpProtocolOptions\" (supported: "));
+              StartsWith("typed_extension_protocol_options[\"envoy.extensions.upstreams.tcp.v3."
+                         "TcpProtocolOptions\"]: unknown type \"type.googleapis.com/"
+                         "envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions\" (supported: "));
 }
 
 TEST(YamlToProtoTest, ResolvesAnyByTypeUrl) {
@@ -340,9 +340,10 @@ TEST(YamlToProtoTest, RejectsUnknownOrMissingAnyTypes) {
             "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, type.googleapis.com/"
             "envoy.extensions.filters.http.router.v3.Router, type.googleapis.com/"
             "envoy.extensions.filters.listener.original_dst.v3.OriginalDst, type.googleapis.com/"
-      "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector, type.googleapis.com/"
-      "trellis.extensions.filters.http.egress_policy.v1.EgressPolicy, type.googleapis.com/"
+            "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector, type.googleapis.com/"
+            "trellis.extensions.filters.http.egress_policy.v1.EgressPolicy, type.googleapis.com/"
             "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate, type.googleapis.com/"
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions, type.googleapis.com/"
             "trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma)");
   EXPECT_EQ(errorOf<envoy::config::listener::v3::Filter>(
                 "typed_config: {\"@type\": type.googleapis.com/no.such.Type}"),

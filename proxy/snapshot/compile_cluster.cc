@@ -10,6 +10,7 @@
 #include "envoy/config/cluster/v3/circuit_breaker.pb.h"
 #include "envoy/config/cluster/v3/outlier_detection.pb.h"
 #include "envoy/config/core/v3/health_check.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "proxy/router/router.h"
 #include "proxy/snapshot/compile_internal.h"
 #include "trellis/extensions/load_balancing_policies/peak_ewma/v1/peak_ewma.pb.h"
@@ -445,6 +446,43 @@ absl::Status compileEndpoints(const envoy::config::endpoint::v3::ClusterLoadAssi
   return absl::OkStatus();
 }
 
+// Data clusters speak HTTP/1.1. An explicit HTTP/1 choice is what Trellis does anyway; HTTP/2
+// (and the automatic choice, which may pick it) is refused until HTTP/2 upstreams exist. The
+// xDS cluster's HTTP/2 declaration never reaches here (config/bootstrap consumes it).
+absl::Status checkProtocolOptions(const ClusterProto& c, const std::string& path) {
+  constexpr char kKey[] = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+  constexpr char kNoHttp2[] =
+      "HTTP/2 upstreams are not supported yet (only the xDS cluster named in dynamic_resources.ads_config, "
+      "whose gRPC client speaks HTTP/2 itself, may set it)";
+  if (c.has_http2_protocol_options()) return invalid(join(path, "http2_protocol_options"), kNoHttp2);
+  for (const auto& [key, any] : c.typed_extension_protocol_options()) {
+    const std::string kp = absl::StrCat(path, ".typed_extension_protocol_options[\"", key, "\"]");
+    if (key != kKey) return invalid(kp, absl::StrCat("is not supported yet (", kKey, " is)"));
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions http;
+    if (!any.UnpackTo(&http)) return invalid(kp, absl::StrCat("expected type.googleapis.com/", kKey));
+    if (http.has_common_http_protocol_options()) {
+      return invalid(join(kp, "common_http_protocol_options"), "is not supported yet");
+    }
+    if (http.has_explicit_http_config() && http.explicit_http_config().has_http_protocol_options()) {
+      if (auto st = onlyFields(http.explicit_http_config().http_protocol_options(),
+                               join(kp, "explicit_http_config.http_protocol_options"), {});
+          !st.ok()) {
+        return st;
+      }
+      continue;  // HTTP/1.1: what Trellis speaks
+    }
+    if (http.has_explicit_http_config() && http.explicit_http_config().has_http2_protocol_options()) {
+      return invalid(join(kp, "explicit_http_config.http2_protocol_options"), kNoHttp2);
+    }
+    if (http.has_auto_config()) return invalid(join(kp, "auto_config"), kNoHttp2);
+    if (http.has_use_downstream_protocol_config()) {
+      return invalid(join(kp, "use_downstream_protocol_config"), "is not supported yet (upstreams speak HTTP/1.1)");
+    }
+    return invalid(kp, "names no protocol (explicit_http_config.http_protocol_options is the one Trellis speaks)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
@@ -453,10 +491,12 @@ absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
   if (auto st = onlyFields(c, path, {"name", "type", "connect_timeout", "lb_policy", "load_assignment",
                                      "eds_cluster_config", "least_request_lb_config", "load_balancing_policy",
                                      "common_lb_config", "health_checks", "outlier_detection", "circuit_breakers",
-                                     "cleanup_interval", "original_dst_lb_config"});
+                                     "cleanup_interval", "original_dst_lb_config", "http2_protocol_options",
+                                     "typed_extension_protocol_options"});
       !st.ok()) {
     return st;
   }
+  if (auto st = checkProtocolOptions(c, path); !st.ok()) return st;
   if (c.name().empty()) return invalid(join(path, "name"), "a cluster name is required");
   if (c.type() != ClusterProto::STATIC && c.type() != ClusterProto::EDS && c.type() != ClusterProto::ORIGINAL_DST) {
     return invalid(join(path, "type"), absl::StrCat(ClusterProto::DiscoveryType_Name(c.type()),

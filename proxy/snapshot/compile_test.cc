@@ -206,6 +206,17 @@ INSTANTIATE_TEST_SUITE_P(
                "max_request_headers_kb: 9000 is out of range (1-8192)"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(CompileTest, AnExplicitHttp1ChoiceIsWhatDataClustersSpeak) {
+  StatsStore stats(2);
+  auto snap = compileYaml(bootstrapYaml(kSimpleRoutes, R"(    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: {http_protocol_options: {}}
+)"),
+                          stats);
+  EXPECT_TRUE(snap.ok()) << snap.status();
+}
+
 TEST(CompileTest, DuplicateClusterNames) {
   StatsStore stats(2);
   std::string yaml = bootstrapYaml(kSimpleRoutes) + R"(
@@ -523,6 +534,19 @@ std::string routeRetry(const std::string& policy) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, CompileRejectsExactly,
     ::testing::Values(
+        RejectExactly{"data_cluster_http2", redWith("    http2_protocol_options: {}\n"),
+                      kC0 + "http2_protocol_options: HTTP/2 upstreams are not supported yet (only the xDS cluster "
+                            "named in dynamic_resources.ads_config, whose gRPC client speaks HTTP/2 itself, may set "
+                            "it)"},
+        RejectExactly{"data_cluster_typed_http2",
+                      redWith("    typed_extension_protocol_options:\n"
+                              "      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n"
+                              "        \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n"
+                              "        explicit_http_config: {http2_protocol_options: {}}\n"),
+                      kC0 + "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"]"
+                            ".explicit_http_config.http2_protocol_options: HTTP/2 upstreams are not supported yet "
+                            "(only the xDS cluster named in dynamic_resources.ads_config, whose gRPC client speaks "
+                            "HTTP/2 itself, may set it)"},
         RejectExactly{"lb_policy_config_alone", redWith("    lb_policy: LOAD_BALANCING_POLICY_CONFIG\n"),
                       kC0 + "lb_policy: LOAD_BALANCING_POLICY_CONFIG needs load_balancing_policy"},
         RejectExactly{"lb_policy_and_load_balancing_policy",
@@ -634,7 +658,8 @@ INSTANTIATE_TEST_SUITE_P(
                       kC0 + "dns_refresh_rate: is not supported yet (supported fields of envoy.config.cluster.v3.Cluster: "
                             "name, type, connect_timeout, lb_policy, load_assignment, eds_cluster_config, "
                             "least_request_lb_config, load_balancing_policy, common_lb_config, health_checks, "
-                            "outlier_detection, circuit_breakers, cleanup_interval, original_dst_lb_config)"},
+                            "outlier_detection, circuit_breakers, cleanup_interval, original_dst_lb_config, "
+                            "http2_protocol_options, typed_extension_protocol_options)"},
         RejectExactly{"breaker_two_defaults",
                       redWith("    circuit_breakers: {thresholds: [{max_connections: 1}, {priority: DEFAULT}]}\n"),
                       kC0 + "circuit_breakers.thresholds[1].priority: a second entry for DEFAULT (one entry per priority)"},

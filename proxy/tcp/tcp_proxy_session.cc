@@ -100,11 +100,13 @@ void TcpProxySession::countCluster(Counter ClusterStatsShard::*counter, uint64_t
 }
 
 const Cluster* TcpProxySession::resolveCluster(const WeightedTarget& target) const {
-  if (!snapshot_ || !target.cluster) return nullptr;
+  if (!snapshot_) return nullptr;
   const auto& clusters = snapshot_->clusters;
-  // The index is right when the listener came with this snapshot (nearly always); a listener
-  // compiled with another one is matched by name.
-  if (*target.cluster < clusters.size() && clusters[*target.cluster]->name == target.cluster_name) {
+  // The index is right when the listener came with this snapshot (nearly always). A listener
+  // compiled with another one is matched by name: that includes a listener kept across updates
+  // (its resource unchanged) that was compiled before its cluster arrived, whose target has no
+  // index at all.
+  if (target.cluster && *target.cluster < clusters.size() && clusters[*target.cluster]->name == target.cluster_name) {
     return clusters[*target.cluster].get();
   }
   for (const auto& c : clusters) {

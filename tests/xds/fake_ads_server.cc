@@ -103,6 +103,11 @@ static_resources:
   - name: xds_cluster
     type: STATIC
     connect_timeout: 1s
+    # As in every Envoy xDS bootstrap: the control plane speaks gRPC over HTTP/2.
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: {http2_protocol_options: {}}
     load_assignment:
       cluster_name: xds_cluster
       endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: )" +

@@ -51,6 +51,12 @@ constexpr FieldNumber kFields[] = {
     {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", "weighted_clusters", 10},
     {"envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", "enable_ja3_fingerprinting", 1},
     {"envoy.config.cluster.v3.Cluster", "cleanup_interval", 20},
+    {"envoy.config.cluster.v3.Cluster", "http2_protocol_options", 14},
+    {"envoy.config.cluster.v3.Cluster", "typed_extension_protocol_options", 36},
+    {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "explicit_http_config", 3},
+    {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "common_http_protocol_options", 1},
+    {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig", "http2_protocol_options", 2},
+    {"envoy.config.core.v3.Http2ProtocolOptions", "max_concurrent_streams", 2},
     {"envoy.config.cluster.v3.Cluster", "original_dst_lb_config", 34},
     {"envoy.config.core.v3.SocketAddress", "protocol", 1},
     {"envoy.config.core.v3.SocketAddress", "address", 2},
@@ -230,7 +236,7 @@ TEST_F(FieldNumbersTest, LbPolicyKeepsFourUnused) {
 TEST_F(FieldNumbersTest, KnownTypesHaveTypeUrls) {
   ASSERT_EQ(resourceTypes().size(), 4u);
   EXPECT_EQ(typeUrl(*resourceTypes()[0]), "type.googleapis.com/envoy.config.listener.v3.Listener");
-  ASSERT_EQ(extensionTypes().size(), 8u);
+  ASSERT_EQ(extensionTypes().size(), 9u);
   EXPECT_EQ(typeUrl(*extensionTypes()[2]),
             "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
 }

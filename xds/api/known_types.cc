@@ -12,6 +12,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "envoy/service/discovery/v3/ads.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "trellis/extensions/filters/http/egress_policy/v1/egress_policy.pb.h"
@@ -44,6 +45,7 @@ const std::vector<const google::protobuf::Descriptor*>& extensionTypes() {
       envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector::descriptor(),
       trellis::extensions::filters::http::egress_policy::v1::EgressPolicy::descriptor(),
       envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate::descriptor(),
+      envoy::extensions::upstreams::http::v3::HttpProtocolOptions::descriptor(),
       trellis::extensions::load_balancing_policies::peak_ewma::v1::PeakEwma::descriptor(),
   };
   return *types;
