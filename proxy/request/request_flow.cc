@@ -267,7 +267,8 @@ ProxyError RequestFlow::egressDenied(std::string_view host) {
   reply_text_ = "egress to ";
   reply_text_ += host.empty() ? std::string_view("(no Host)") : host;
   if (facts_.original_dst_restored) reply_text_ += " (" + dest + ")";
-  reply_text_ += " is not allowed: " + *hcm_->egress_deny_reason + "\n";
+  // No trailing newline: the local reply adds one to every body.
+  reply_text_ += " is not allowed: " + *hcm_->egress_deny_reason;
   if (mayLogRefusal()) {
     spdlog::info("listener {}: egress to {} ({}) refused with 403: {} (HTTP from {})", listener_->name,
                  host.empty() ? std::string_view("(no Host)") : host, dest, *hcm_->egress_deny_reason, endpointText(facts_.remote));
