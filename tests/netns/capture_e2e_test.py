@@ -307,7 +307,7 @@ class Test:
     def control_vip_is_empty(self):
         # Uncaptured (UID 1337 is exempt), the VIP goes nowhere: whatever reaches a backend
         # below got there through the proxy.
-        res = self.client({"op": "tcp", "host": HOSTS["svc.mesh.local"], "port": 9080, "line": "x"},
+        res = self.client({"op": "tcp", "host": HOSTS["svc.mesh.local"], "port": 9080, "line": "x", "timeout": 1},
                           uid=PROXY_UID, captured=False)[0]
         expect(res["reply"] is None, f"an uncaptured connect to the VIP 198.18.100.100:9080 got an answer: {res}")
 
@@ -326,8 +326,11 @@ class Test:
 
     def check_tcp_mesh(self):
         res = self.client({"op": "tcp", "host": "db.mesh.local", "port": 7000, "line": "hello-db"})[0]
-        expect(res["reply"] == "v1 echo: hello-db\n",
-               f"TCP to db.mesh.local:7000: want the reply 'v1 echo: hello-db' from v1's echo server, got {res}")
+        if res["reply"] != "v1 echo: hello-db\n":
+            st = self.stats()
+            seen = {k: v for k, v in sorted(st.items()) if v and ("egress_tcp_7000" in k or "_db1_7000" in k)}
+            raise Failed(f"TCP to db.mesh.local:7000: want the reply 'v1 echo: hello-db' from v1's echo server, "
+                         f"got {res}; the proxy's non-zero stats for the chain and cluster: {seen}")
 
     def check_drop_all(self):
         before = self.stats()

@@ -12,7 +12,7 @@ OP is one of
     {"op": "tls", "host": H, "port": P, "sni": S, "line": L}
         TLS handshake with server name S (no verification: the test compares certificates
         itself), then as tcp; result adds {"handshake", "cert_sha256"}
-Every socket operation has a 5 s timeout. Each op makes exactly the connections it reports
+Every socket operation has a timeout: the op's "timeout" (seconds), default 5. Each op makes exactly the connections it reports
 (http: N, tcp and tls: 1 if "connected"). Stdlib only; run as any UID."""
 
 import hashlib
@@ -62,7 +62,7 @@ def read_line(sock):
 def do_stream(op, tls):
     res = {"connected": False, "reply": None, "eof": None, "error": None}
     try:
-        sock = socket.create_connection((op["host"], op["port"]), timeout=TIMEOUT)
+        sock = socket.create_connection((op["host"], op["port"]), timeout=op.get("timeout", TIMEOUT))
     except OSError as e:
         res["error"] = f"connect: {type(e).__name__}: {e}"
         return res
