@@ -30,24 +30,6 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-std::string endpointText(const tcp::endpoint& ep) {
-  const auto a = ep.address();
-  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(ep.port()) : a.to_string() + ":" + std::to_string(ep.port());
-}
-
-// At most a few refusal lines per second per worker: a denied app retrying in a loop must not
-// flood the log. The counters count every refusal.
-bool mayLogRefusal() {
-  thread_local std::chrono::steady_clock::time_point window;
-  thread_local int lines = 0;
-  const auto now = std::chrono::steady_clock::now();
-  if (now - window > std::chrono::seconds(1)) {
-    window = now;
-    lines = 0;
-  }
-  return ++lines <= 5;
-}
-
 void closeQuietly(tcp::socket& socket) {
   error_code ec;
   socket.close(ec);

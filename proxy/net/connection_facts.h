@@ -4,6 +4,7 @@
 // keeps it: the ORIGINAL_DST cluster connects to `local`, egress refusals name it.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,24 @@ struct ConnectionFacts {
   std::string sni;                        // lower-case server_name, empty if none
   std::vector<std::string> alpn;          // the ClientHello's ALPN list, in its order
 };
+
+// "ip:port", IPv6 in brackets: how logs and local replies name an address.
+inline std::string endpointText(const boost::asio::ip::tcp::endpoint& ep) {
+  const auto a = ep.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
+
+// At most a few refusal log lines per second per worker thread: an app retrying a refused
+// destination in a loop must not flood the log (the counters count every refusal).
+inline bool mayLogRefusal() {
+  thread_local std::chrono::steady_clock::time_point window;
+  thread_local int lines = 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window > std::chrono::seconds(1)) {
+    window = now;
+    lines = 0;
+  }
+  return ++lines <= 5;
+}
 
 }  // namespace trellis::proxy

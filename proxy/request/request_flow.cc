@@ -259,34 +259,18 @@ std::optional<ProxyError> RequestFlow::route() {
   return std::nullopt;
 }
 
-static std::string_view endpointText(const tcp::endpoint& ep, std::string& out) {
-  out = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
-  out += ":" + std::to_string(ep.port());
-  return out;
-}
-
 ProxyError RequestFlow::egressDenied(std::string_view host) {
   // The mesh's egress filter: no backend and no allowed host matched. Rare and never on the
   // hot path, so the reply's text is built here.
   inc(listener_->listener_stats->shard(worker_.id()).egress_denied_http);
-  std::string dest;
-  endpointText(facts_.local, dest);
+  const std::string dest = endpointText(facts_.local);
   reply_text_ = "egress to ";
   reply_text_ += host.empty() ? std::string_view("(no Host)") : host;
   if (facts_.original_dst_restored) reply_text_ += " (" + dest + ")";
   reply_text_ += " is not allowed: " + *hcm_->egress_deny_reason + "\n";
-  static thread_local std::chrono::steady_clock::time_point window;
-  static thread_local int lines = 0;
-  const auto now = Clock::now();
-  if (now - window > std::chrono::seconds(1)) {
-    window = now;
-    lines = 0;
-  }
-  if (++lines <= 5) {
-    std::string peer;
-    endpointText(facts_.remote, peer);
+  if (mayLogRefusal()) {
     spdlog::info("listener {}: egress to {} ({}) refused with 403: {} (HTTP from {})", listener_->name,
-                 host.empty() ? std::string_view("(no Host)") : host, dest, *hcm_->egress_deny_reason, peer);
+                 host.empty() ? std::string_view("(no Host)") : host, dest, *hcm_->egress_deny_reason, endpointText(facts_.remote));
   }
   return proxyError(ErrorKind::EgressDenied, reply_text_);
 }

@@ -33,11 +33,6 @@ void addTo(Counter& c, uint64_t n) {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-std::string endpointText(const tcp::endpoint& ep) {
-  const auto a = ep.address();
-  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
 void TcpProxySession::create(Worker& worker, std::shared_ptr<const Listener> listener, uint32_t chain,
