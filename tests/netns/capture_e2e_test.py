@@ -45,6 +45,8 @@ WEIGHTS = {"v1": 80, "v2": 20}
 INBOUND_REQUESTS = 20
 PROXY_UID = 1337
 CLIENT_UID = 65534
+# Debian's python3: what other UIDs run must not come from /root (a pyenv shim there is 0700).
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
 OUT = "listener.0.0.0.0_15001."
 IN = "listener.0.0.0.0_15000."
 HOSTS = {
@@ -158,7 +160,7 @@ class Test:
             self.failures.append(name)
 
     def client(self, *ops, ns="app", uid=CLIENT_UID, captured=True):
-        r = self.world.run(ns, ["python3", self.client_py, json.dumps(list(ops))], uid=uid, timeout=120)
+        r = self.world.run(ns, [PYTHON, self.client_py, json.dumps(list(ops))], uid=uid, timeout=120)
         if r.returncode != 0:
             raise Failed(f"client exited {r.returncode}: {r.stderr.strip()}")
         results = json.loads(r.stdout)
@@ -242,7 +244,7 @@ class Test:
         }
         for ns, spec in specs.items():
             fifo = w.fifo("servers-" + ns)
-            proc = w.spawn("servers-" + ns, ns, ["python3", servers_py, fifo, *spec])
+            proc = w.spawn("servers-" + ns, ns, [PYTHON, servers_py, fifo, *spec])
             w.wait_fifo(fifo, proc)
 
         self.cp_proc = w.spawn("cp", "app", [self.cp, "--mesh-dir", self.mesh_dir, "--listen", "127.0.0.1:0",

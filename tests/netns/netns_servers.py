@@ -26,6 +26,7 @@ def http_handler(name):
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 65536  # headers and body in one write (flushed after each request)
 
         def do_GET(self):
             self.send_response(200)
