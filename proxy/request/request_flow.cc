@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "proxy/http/head_writer.h"
+#include "proxy/net/cluster_balancer.h"
 #include "proxy/net/worker.h"
 #include "proxy/router/router.h"
 #include "proxy/upstream/load_balancer.h"
@@ -321,36 +322,10 @@ asio::awaitable<bool> RequestFlow::forward() {
     if (closed_) co_return false;
   }
 
-  // The balancer and health of this request's cluster: the worker's, or, for a request still on
-  // an older snapshot than the worker's, ones of its own (rare: only across a config change).
-  // The worker replaces its health view on every health change and its balancers with every
-  // snapshot, so neither is held across a wait: resolve() looks them up again after each one.
-  LoadBalancer* lb = nullptr;
-  std::optional<LoadBalancer> own_lb;
-  ClusterHealth own_health;
-  const ClusterHealth* health = nullptr;
-  auto resolve = [&] {
-    lb = worker_.balancer(cluster);
-    if (lb) {
-      health = &worker_.health(cluster);
-      return;
-    }
-    if (!own_lb) {
-      own_lb.emplace(cluster);
-      own_health.flags.resize(cluster.endpoints.size(), 0);
-      for (size_t i = 0; i < cluster.endpoints.size(); ++i) {
-        if (!edsRoutable(cluster.endpoints[i].eds_health)) {
-          own_health.flags[i] = kFailedEdsHealth;
-        } else {
-          ++own_health.healthy;
-        }
-      }
-    }
-    lb = &*own_lb;
-    health = &own_health;
-  };
-  resolve();
-  if (health->panic) inc(cs.lb_healthy_panic);
+  // The balancer and health of this request's cluster (see ClusterBalancer: refreshed after
+  // every wait).
+  ClusterBalancer balance(worker_, cluster);
+  if (balance.health().panic) inc(cs.lb_healthy_panic);
 
   std::array<uint32_t, 16> tried{};
   size_t tried_count = 0;
@@ -369,13 +344,13 @@ asio::awaitable<bool> RequestFlow::forward() {
     co_return co_await fail(proxyError(ErrorKind::NoOriginalDestination));
   }
   for (;;) {
-    resolve();
+    balance.refresh();
     std::optional<uint32_t> host;
     if (!original_dst) {
-      host = pickHost(*lb, *health, tried, tried_count);
+      host = pickHost(balance.lb(), balance.health(), tried, tried_count);
       if (!host) co_return co_await fail(proxyError(ErrorKind::NoHealthyUpstream));
       if (tried_count < tried.size()) tried[tried_count++] = *host;
-      lb->onRequestStart(*host);
+      balance.lb().onRequestStart(*host);
     }
     const Endpoint& endpoint = original_dst ? original_endpoint_ : cluster.endpoints[*host];
 
@@ -393,8 +368,8 @@ asio::awaitable<bool> RequestFlow::forward() {
       result = co_await tryOnce(endpoint, true);
     }
     const auto now = Clock::now();
-    resolve();
-    if (host) lb->onRequestEnd(*host, now - sent_at, now);
+    balance.refresh();
+    if (host) balance.lb().onRequestEnd(*host, now - sent_at, now);
     if (endpoint.counters) endpoint.counters->rq_active.fetch_sub(1, std::memory_order_relaxed);
     if (closed_) co_return false;
     observeOutlier(endpoint, result.error ? &*result.error : nullptr);

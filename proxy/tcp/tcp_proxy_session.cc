@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "proxy/net/cluster_balancer.h"
 #include "proxy/net/worker.h"
 #include "proxy/router/router.h"
 #include "proxy/upstream/health_view.h"
@@ -162,33 +163,9 @@ asio::awaitable<void> TcpProxySession::run() {
   const Cluster& cluster = *cluster_;
   cluster_stats_ = cluster.stats ? &cluster.stats->shard(worker_.id()) : nullptr;
 
-  // The worker's balancer and health, or, on a snapshot older than the worker's, ones of our
-  // own over the EDS health (as RequestFlow does). Looked up again before every pick: the
-  // worker replaces both while a connect waits.
-  LoadBalancer* lb = nullptr;
-  std::optional<LoadBalancer> own_lb;
-  ClusterHealth own_health;
-  const ClusterHealth* health = nullptr;
-  auto resolve = [&] {
-    lb = worker_.balancer(cluster);
-    if (lb) {
-      health = &worker_.health(cluster);
-      return;
-    }
-    if (!own_lb) {
-      own_lb.emplace(cluster);
-      own_health.flags.resize(cluster.endpoints.size(), 0);
-      for (size_t i = 0; i < cluster.endpoints.size(); ++i) {
-        if (!edsRoutable(cluster.endpoints[i].eds_health)) {
-          own_health.flags[i] = kFailedEdsHealth;
-        } else {
-          ++own_health.healthy;
-        }
-      }
-    }
-    lb = &*own_lb;
-    health = &own_health;
-  };
+  // The worker's balancer and health (see ClusterBalancer: refreshed before every pick, since
+  // the worker replaces both while a connect waits).
+  ClusterBalancer balance(worker_, cluster);
 
   const uint32_t attempts = std::max<uint32_t>(1, tp.max_connect_attempts);
   bool connected = false;
@@ -205,9 +182,9 @@ asio::awaitable<void> TcpProxySession::run() {
       }
       address = facts_.local;
     } else {
-      resolve();
-      if (health->panic) countCluster(&ClusterStatsShard::lb_healthy_panic);
-      auto picked = lb->pick(*health, worker_.random());
+      balance.refresh();
+      if (balance.health().panic) countCluster(&ClusterStatsShard::lb_healthy_panic);
+      auto picked = balance.lb().pick(balance.health(), worker_.random());
       if (!picked) {
         countCluster(&ClusterStatsShard::upstream_cx_none_healthy);
         closeSockets();
