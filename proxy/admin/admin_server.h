@@ -55,9 +55,4 @@ class AdminServer {
   std::map<std::string, Entry> handlers_;
 };
 
-// Exposition helpers shared by /stats and /stats/prometheus.
-class StatsStore;
-std::string formatStatsText(const StatsStore& stats, const std::string& filter);
-std::string formatStatsPrometheus(const StatsStore& stats);
-
 }  // namespace trellis::proxy

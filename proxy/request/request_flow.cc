@@ -174,6 +174,7 @@ asio::awaitable<void> RequestFlow::run() {
 
 asio::awaitable<bool> RequestFlow::serve() {
   auto& hs = hcm_->http_stats->shard(worker_.id());
+  const auto head_at = Clock::now();  // downstream_rq_time runs from here
   inc(hs.downstream_rq_total);
   inc(hs.downstream_rq_http1_total);
   GaugeHold active(hs.downstream_rq_active);
@@ -203,6 +204,7 @@ asio::awaitable<bool> RequestFlow::serve() {
   } else {
     keep = co_await forward();
   }
+  record(hs.downstream_rq_time, Clock::now() - head_at);
   log(keep);
   co_return keep;
 }
@@ -359,6 +361,7 @@ asio::awaitable<bool> RequestFlow::forward() {
       endpoint.counters->rq_total.fetch_add(1, std::memory_order_relaxed);
     }
     const auto sent_at = Clock::now();
+    ctx_.upstream_sent = sent_at;
     TryResult result = co_await tryOnce(endpoint, false);
     if (result.resend && !resent) {
       // The keep-alive race: the reused connection was closed under us before any response
@@ -821,6 +824,7 @@ asio::awaitable<bool> RequestFlow::relay() {
     if (done) break;
   }
   deadline_.disarm();
+  record(cs.upstream_rq_time, Clock::now() - ctx_.upstream_sent);
   // The upstream connection goes back to the pool only if it is exactly at a message boundary.
   upstream_.finish(worker_.pools(), !eof_body && resp.keep_alive && ctx_.body_done);
   co_return !close;

@@ -84,6 +84,7 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
     bool upstream_write_failed = false;  // the upstream stopped reading the request body
     bool response_started = false;       // response bytes reached the client
     std::optional<std::chrono::steady_clock::time_point> route_deadline;
+    std::chrono::steady_clock::time_point upstream_sent;  // the current try's start (upstream_rq_time)
     uint16_t status = 0;  // what the client was told (0: nothing)
     uint32_t flags = 0;   // response flags, as bits of ResponseFlag
   };

@@ -11,6 +11,7 @@
 #include "proxy/server/node_identity.h"
 #include "proxy/server/upstream_health.h"
 #include "proxy/snapshot/compile.h"
+#include "proxy/stats/exposition.h"
 
 namespace trellis::proxy {
 
@@ -190,6 +191,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::boot
 
 absl::Status Server::start() {
   started_at_ = std::chrono::steady_clock::now();
+  stats_->server().concurrency.store(options_.concurrency);
+  stats_->server().state.store(2);  // PRE_INITIALIZING
   health_ = std::make_unique<UpstreamHealth>(ctx_, *stats_, [this](std::shared_ptr<const HealthView> view) {
     for (auto& w : workers_) w->setHealth(view);
   });
@@ -255,7 +258,8 @@ void Server::markLive() {
   live_wanted_ = false;
   live_ = true;
   initial_fetch_timer_.cancel();
-  stats_->serverGauge("live").store(1);
+  stats_->server().live.store(1);
+  stats_->server().state.store(0);  // LIVE
   spdlog::info("live: {} listener(s), {} cluster(s)", bound_.size(), snapshot_->clusters.size());
 }
 
@@ -355,14 +359,14 @@ absl::Status Server::startXds() {
   cb.on_established = [this] { asio::post(ctx_, [this] { mux_->onStreamEstablished(); }); };
   cb.on_response = [this](xds::client::GrpcStream::Response r) {
     asio::post(ctx_, [this, r = std::move(r)] {
-      stats_->serverGauge("control_plane.connected_state").store(1);
+      stats_->server().control_plane.connected_state.store(1);
       mux_->onResponse(r);
       checkInitialFetch();
     });
   };
   cb.on_closed = [this](const grpc::Status&) {
     asio::post(ctx_, [this] {
-      stats_->serverGauge("control_plane.connected_state").store(0);
+      stats_->server().control_plane.connected_state.store(0);
       mux_->onStreamClosed();
     });
   };
@@ -384,20 +388,22 @@ absl::Status Server::startXds() {
 
 absl::Status Server::onXdsUpdate(const std::string& type_url, const std::vector<google::protobuf::Any>& resources,
                                  const std::string& version) {
-  std::string prefix = type_url == xds::client::kListenerType   ? "lds"
-                       : type_url == xds::client::kClusterType  ? "cds"
-                       : type_url == xds::client::kRouteType    ? "rds"
-                                                                : "eds";
+  const XdsType type = type_url == xds::client::kListenerType  ? XdsType::Lds
+                       : type_url == xds::client::kClusterType ? XdsType::Cds
+                       : type_url == xds::client::kRouteType   ? XdsType::Rds
+                                                               : XdsType::Eds;
+  const std::string prefix(xdsTypeName(type));
+  XdsTypeStats& xs = stats_->server().xds(type);
   absl::Status st = state_->apply(type_url, resources, version, *stats_,
                                   [this](std::shared_ptr<const Snapshot> snap) { return applySnapshot(std::move(snap)); });
   if (!st.ok()) {
-    inc(stats_->serverCounter("xds." + prefix + ".update_rejected"));
+    inc(xs.update_rejected);
     spdlog::warn("xDS: rejected {} version '{}': {}", prefix, version, std::string(st.message()));
     checkInitialFetch();
     return st;
   }
-  inc(stats_->serverCounter("xds." + prefix + ".update_success"));
-  stats_->serverGauge("xds." + prefix + ".resources").store(static_cast<int64_t>(resources.size()));
+  inc(xs.update_success);
+  xs.resources.store(static_cast<int64_t>(resources.size()));
   spdlog::info("xDS: accepted {} version '{}' ({} resources)", prefix, version, resources.size());
   updateSubscriptions();
   // Before the ACK goes out: whoever sees the ACK sees the proxy ready.
@@ -436,14 +442,18 @@ void Server::addAdminHandlers() {
                        std::to_string(options_.drain_time.count() / 1000) + "s\"}\n}\n";
     return AdminResponse{200, "application/json", body};
   });
-  admin_->addHandler("/stats", "GET", "counters and gauges (?filter=substring)", [this](const AdminRequest& r) {
-    std::string filter;
-    if (r.query.rfind("filter=", 0) == 0) filter = r.query.substr(7);
-    return AdminResponse{200, "text/plain; charset=utf-8", formatStatsText(*stats_, filter)};
-  });
-  admin_->addHandler("/stats/prometheus", "GET", "stats in Prometheus text format", [this](const AdminRequest&) {
-    return AdminResponse{200, "text/plain; version=0.0.4", formatStatsPrometheus(*stats_)};
-  });
+  admin_->addHandler("/stats", "GET", "counters, gauges and histograms (?filter=regex, ?usedonly, ?format=json)",
+                     [this](const AdminRequest& r) {
+                       refreshServerStats();
+                       auto page = statsPage(*stats_, r.query);
+                       return AdminResponse{page.status, page.content_type, page.body};
+                     });
+  admin_->addHandler("/stats/prometheus", "GET", "stats in Prometheus text format (?filter=regex, ?usedonly)",
+                     [this](const AdminRequest& r) {
+                       refreshServerStats();
+                       auto page = prometheusPage(*stats_, r.query);
+                       return AdminResponse{page.status, page.content_type, page.body};
+                     });
   admin_->addHandler("/listeners", "GET", "listener names and bound addresses", [this](const AdminRequest&) {
     std::string body;
     for (const auto& b : bound_) {
@@ -483,9 +493,18 @@ void Server::shutdown() {
   asio::post(ctx_, [this] { beginDrain(); });
 }
 
+void Server::refreshServerStats() {
+  auto& ss = stats_->server();
+  ss.uptime.store(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at_).count());
+  int64_t connections = 0;
+  for (const auto& w : workers_) connections += w->activeConnections();
+  ss.total_connections.store(connections);
+}
+
 void Server::beginDrain() {
   if (draining_) return;
   draining_ = true;
+  stats_->server().state.store(1);  // DRAINING
   signals_.cancel();
   workers_drained_ = 0;
   for (auto& w : workers_) {

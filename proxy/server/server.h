@@ -83,6 +83,8 @@ class Server {
   void updateSubscriptions();
   void checkInitialFetch();
   void markLive();
+  // server.uptime and server.total_connections, just before a scrape.
+  void refreshServerStats();
   void beginDrain();
   void finishShutdown();
 

@@ -47,6 +47,20 @@ void collectBlock(const Block& block, const std::string& family, std::vector<Sta
   }
 }
 
+template <class Block>
+void collectBlockHistograms(const Block& block, const std::string& family, std::vector<HistogramValue>& out) {
+  size_t first = out.size();
+  bool init = true;
+  for (const auto& shard : block.shards()) {
+    size_t i = first;
+    shard.visitHistograms([&](const std::string& stat, const HistogramShard& h) {
+      if (init) out.push_back(HistogramValue{family + "." + block.name() + "." + stat, family, block.name(), stat, {}, {}});
+      out[i++].cumulative.add(h);
+    });
+    init = false;
+  }
+}
+
 }  // namespace
 
 HttpStats* StatsStore::http(const std::string& p) { return findOrCreate(http_, p, shards_); }
@@ -66,16 +80,15 @@ HostCounters* StatsStore::host(const std::string& cluster, const std::string& ad
   return slot.get();
 }
 
-Counter& StatsStore::serverCounter(const std::string& name) {
-  auto& slot = server_counters_[name];
-  if (!slot) slot = std::make_unique<Counter>(0);
-  return *slot;
-}
-
-Gauge& StatsStore::serverGauge(const std::string& name) {
-  auto& slot = server_gauges_[name];
-  if (!slot) slot = std::make_unique<Gauge>(0);
-  return *slot;
+std::string_view xdsTypeName(XdsType t) {
+  switch (t) {
+    case XdsType::Lds: return "lds";
+    case XdsType::Cds: return "cds";
+    case XdsType::Rds: return "rds";
+    case XdsType::Eds: return "eds";
+    case XdsType::Count: break;
+  }
+  return "-";
 }
 
 std::vector<StatValue> StatsStore::collect() const {
@@ -92,13 +105,23 @@ std::vector<StatValue> StatsStore::collect() const {
   for (const auto& [name, block] : listeners_) collectBlock(*block, "listener", out);
   for (const auto& [name, block] : tcp_proxies_) collectBlock(*block, "tcp", out);
   for (const auto& [name, block] : clusters_) collectBlock(*block, "cluster", out);
-  for (const auto& [name, c] : server_counters_) {
-    out.push_back(StatValue{"server." + name, "server", "", name, static_cast<int64_t>(c->load()), false});
-  }
-  for (const auto& [name, g] : server_gauges_) {
-    out.push_back(StatValue{"server." + name, "server", "", name, g->load(), true});
-  }
+  server_.visit([&](const std::string& stat, int64_t v, bool gauge) {
+    out.push_back(StatValue{"server." + stat, "server", "", stat, v, gauge});
+  });
   std::sort(out.begin(), out.end(), [](const StatValue& a, const StatValue& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<HistogramValue> StatsStore::collectHistograms(bool mark_interval) {
+  std::vector<HistogramValue> out;
+  for (const auto& [name, block] : http_) collectBlockHistograms(*block, "http", out);
+  for (const auto& [name, block] : clusters_) collectBlockHistograms(*block, "cluster", out);
+  for (auto& h : out) {
+    auto& mark = interval_marks_[h.name];
+    h.interval = h.cumulative.since(mark);
+    if (mark_interval) mark = h.cumulative;
+  }
+  std::sort(out.begin(), out.end(), [](const HistogramValue& a, const HistogramValue& b) { return a.name < b.name; });
   return out;
 }
 

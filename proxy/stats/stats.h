@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/stats/histogram.h"
+
 namespace trellis::proxy {
 
 // Why a request ended the way it did, in Envoy's letters (access log and stats).
@@ -47,7 +49,7 @@ enum class ResponseFlag : uint8_t {
 constexpr size_t kResponseFlagCount = static_cast<size_t>(ResponseFlag::Count);
 std::string_view responseFlagName(ResponseFlag f);
 
-#define ALL_HTTP_STATS(COUNTER, GAUGE) \
+#define ALL_HTTP_STATS(COUNTER, GAUGE, HISTOGRAM) \
   COUNTER(downstream_rq_total)         \
   COUNTER(downstream_rq_1xx)           \
   COUNTER(downstream_rq_2xx)           \
@@ -63,9 +65,10 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(downstream_cx_drain_close)   \
   COUNTER(rq_direct_response)          \
   COUNTER(no_route)                    \
-  COUNTER(no_cluster)
+  COUNTER(no_cluster)                  \
+  HISTOGRAM(downstream_rq_time) /* head received -> last response byte written */
 
-#define ALL_LISTENER_STATS(COUNTER, GAUGE) \
+#define ALL_LISTENER_STATS(COUNTER, GAUGE, HISTOGRAM) \
   COUNTER(downstream_cx_total)             \
   GAUGE(downstream_cx_active)              \
   COUNTER(downstream_cx_destroy)           \
@@ -79,7 +82,7 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(egress_denied_tls)
 
 // envoy.filters.network.tcp_proxy, as "tcp.<stat_prefix>.<name>" (Envoy's names).
-#define ALL_TCP_PROXY_STATS(COUNTER, GAUGE)     \
+#define ALL_TCP_PROXY_STATS(COUNTER, GAUGE, HISTOGRAM)     \
   COUNTER(downstream_cx_total)                  \
   COUNTER(downstream_cx_no_route)               \
   COUNTER(downstream_cx_tx_bytes_total)         \
@@ -93,7 +96,7 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(upstream_flush_total)                 \
   GAUGE(upstream_flush_active)
 
-#define ALL_CLUSTER_STATS(COUNTER, GAUGE) \
+#define ALL_CLUSTER_STATS(COUNTER, GAUGE, HISTOGRAM) \
   COUNTER(upstream_cx_total)              \
   GAUGE(upstream_cx_active)               \
   COUNTER(upstream_cx_connect_fail)       \
@@ -127,10 +130,13 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(retry_or_shadow_abandoned)     \
   COUNTER(lb_healthy_panic)               \
   GAUGE(membership_healthy)               \
-  GAUGE(membership_total)
+  GAUGE(membership_total)                 \
+  HISTOGRAM(upstream_cx_connect_ms) /* connect started -> established */ \
+  HISTOGRAM(upstream_cx_length_ms) /* established -> closed */          \
+  HISTOGRAM(upstream_rq_time) /* request sent upstream -> response complete */
 
 // cluster.X.health_check.* (written by the health checker on the main thread's shard).
-#define ALL_HEALTH_CHECK_STATS(COUNTER, GAUGE) \
+#define ALL_HEALTH_CHECK_STATS(COUNTER, GAUGE, HISTOGRAM) \
   COUNTER(attempt)                             \
   COUNTER(success)                             \
   COUNTER(failure)                             \
@@ -141,7 +147,7 @@ std::string_view responseFlagName(ResponseFlag f);
 
 // cluster.X.outlier_detection.* (detections counted where they happen; ejections by the
 // detector on the main thread's shard).
-#define ALL_OUTLIER_DETECTION_STATS(COUNTER, GAUGE)    \
+#define ALL_OUTLIER_DETECTION_STATS(COUNTER, GAUGE, HISTOGRAM)    \
   COUNTER(ejections_enforced_total)                    \
   GAUGE(ejections_active)                              \
   COUNTER(ejections_overflow)                          \
@@ -163,6 +169,9 @@ inline void add(Gauge& g, int64_t d) {
 
 #define TRELLIS_DECLARE_COUNTER(n) Counter n{0};
 #define TRELLIS_DECLARE_GAUGE(n) Gauge n{0};
+#define TRELLIS_DECLARE_HISTOGRAM(n) HistogramShard n;
+#define TRELLIS_NO_STAT(n)
+#define TRELLIS_VISIT_HISTOGRAM(n) fn(#n, n);
 #define TRELLIS_VISIT_COUNTER(n) fn(#n, static_cast<int64_t>(n.load(std::memory_order_relaxed)), false);
 #define TRELLIS_VISIT_GAUGE(n) fn(#n, n.load(std::memory_order_relaxed), true);
 // For a section of a block: its stats are named "<section>.<stat>".
@@ -171,57 +180,118 @@ inline void add(Gauge& g, int64_t d) {
 #define TRELLIS_VISIT_SECTION_GAUGE(n) fn(kSection + #n, n.load(std::memory_order_relaxed), true);
 
 struct alignas(64) HttpStatsShard {
-  ALL_HTTP_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  ALL_HTTP_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
   std::array<Counter, kResponseFlagCount> response_flags{};
   template <class Fn>
   void visit(Fn&& fn) const {
-    ALL_HTTP_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE)
+    ALL_HTTP_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE, TRELLIS_NO_STAT)
+  }
+  template <class Fn>
+  void visitHistograms(Fn&& fn) const {
+    ALL_HTTP_STATS(TRELLIS_NO_STAT, TRELLIS_NO_STAT, TRELLIS_VISIT_HISTOGRAM)
   }
 };
 
 struct alignas(64) ListenerStatsShard {
-  ALL_LISTENER_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  ALL_LISTENER_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
   template <class Fn>
   void visit(Fn&& fn) const {
-    ALL_LISTENER_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE)
+    ALL_LISTENER_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE, TRELLIS_NO_STAT)
   }
 };
 
 struct alignas(64) TcpProxyStatsShard {
-  ALL_TCP_PROXY_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  ALL_TCP_PROXY_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
   template <class Fn>
   void visit(Fn&& fn) const {
-    ALL_TCP_PROXY_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE)
+    ALL_TCP_PROXY_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE, TRELLIS_NO_STAT)
   }
 };
 
 struct HealthCheckStats {
-  ALL_HEALTH_CHECK_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  ALL_HEALTH_CHECK_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
   template <class Fn>
   void visit(Fn&& fn) const {
     const std::string kSection = "health_check.";
-    ALL_HEALTH_CHECK_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE)
+    ALL_HEALTH_CHECK_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE, TRELLIS_NO_STAT)
   }
 };
 
 struct OutlierDetectionStats {
-  ALL_OUTLIER_DETECTION_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  ALL_OUTLIER_DETECTION_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
   template <class Fn>
   void visit(Fn&& fn) const {
     const std::string kSection = "outlier_detection.";
-    ALL_OUTLIER_DETECTION_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE)
+    ALL_OUTLIER_DETECTION_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE, TRELLIS_NO_STAT)
   }
 };
 
 struct alignas(64) ClusterStatsShard {
-  ALL_CLUSTER_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE)
+  ALL_CLUSTER_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
   HealthCheckStats health_check;
   OutlierDetectionStats outlier_detection;
   template <class Fn>
   void visit(Fn&& fn) const {
-    ALL_CLUSTER_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE)
+    ALL_CLUSTER_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE, TRELLIS_NO_STAT)
     health_check.visit(fn);
     outlier_detection.visit(fn);
+  }
+  template <class Fn>
+  void visitHistograms(Fn&& fn) const {
+    ALL_CLUSTER_STATS(TRELLIS_NO_STAT, TRELLIS_NO_STAT, TRELLIS_VISIT_HISTOGRAM)
+  }
+};
+
+// server.* (Envoy's names): written by the main thread only, so not sharded. `state` is
+// Envoy's server.state (0 LIVE, 1 DRAINING, 2 PRE_INITIALIZING, 3 INITIALIZING); `uptime`
+// (seconds) and `total_connections` are refreshed just before each scrape.
+#define ALL_SERVER_STATS(COUNTER, GAUGE, HISTOGRAM) \
+  GAUGE(live)                                     \
+  GAUGE(state)                                    \
+  GAUGE(uptime)                                   \
+  GAUGE(total_connections)                        \
+  GAUGE(concurrency)
+
+// server.control_plane.* : the ADS stream.
+#define ALL_CONTROL_PLANE_STATS(COUNTER, GAUGE, HISTOGRAM) GAUGE(connected_state)
+
+// server.xds.<lds|cds|rds|eds>.* : one set per xDS type.
+#define ALL_XDS_STATS(COUNTER, GAUGE, HISTOGRAM) \
+  COUNTER(update_success)                       \
+  COUNTER(update_rejected)                      \
+  GAUGE(resources)
+
+struct XdsTypeStats {
+  ALL_XDS_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
+  template <class Fn>
+  void visit(const std::string& kSection, Fn&& fn) const {
+    ALL_XDS_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE, TRELLIS_NO_STAT)
+  }
+};
+
+enum class XdsType : uint8_t { Lds, Cds, Rds, Eds, Count };
+std::string_view xdsTypeName(XdsType t);  // "lds", "cds", "rds", "eds"
+
+struct ServerStats {
+  ALL_SERVER_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
+  struct ControlPlane {
+    ALL_CONTROL_PLANE_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
+    template <class Fn>
+    void visit(const std::string& kSection, Fn&& fn) const {
+      ALL_CONTROL_PLANE_STATS(TRELLIS_VISIT_SECTION_COUNTER, TRELLIS_VISIT_SECTION_GAUGE, TRELLIS_NO_STAT)
+    }
+  } control_plane;
+  std::array<XdsTypeStats, static_cast<size_t>(XdsType::Count)> xds_types;
+  XdsTypeStats& xds(XdsType t) { return xds_types[static_cast<size_t>(t)]; }
+
+  // fn(name without "server.", value, is_gauge)
+  template <class Fn>
+  void visit(Fn&& fn) const {
+    ALL_SERVER_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE, TRELLIS_NO_STAT)
+    control_plane.visit("control_plane.", fn);
+    for (size_t t = 0; t < xds_types.size(); ++t) {
+      xds_types[t].visit("xds." + std::string(xdsTypeName(static_cast<XdsType>(t))) + ".", fn);
+    }
   }
 };
 
@@ -251,6 +321,16 @@ struct StatValue {
   std::string stat;       // e.g. "upstream_rq_total"
   int64_t value = 0;
   bool gauge = false;
+};
+
+// One histogram, summed over shards, for exposition.
+struct HistogramValue {
+  std::string name;    // e.g. "cluster.backend.upstream_rq_time"
+  std::string family;  // as StatValue
+  std::string scope;
+  std::string stat;
+  HistogramCounts cumulative;  // everything recorded
+  HistogramCounts interval;    // recorded since the previous interval mark (see collectHistograms)
 };
 
 // Cluster-wide resource counts for the circuit breakers. Envoy's limits hold for the cluster as
@@ -294,12 +374,15 @@ class StatsStore {
   // The shard the main thread writes (the workers own 0..shards-2).
   size_t mainShard() const { return shards_ - 1; }
 
-  // Process-wide values owned by the main thread (xDS state, server state).
-  Counter& serverCounter(const std::string& name);
-  Gauge& serverGauge(const std::string& name);
+  // Process-wide values, written by the main thread only.
+  ServerStats& server() { return server_; }
 
   // Summed values, sorted by name. Reading while workers write is safe (relaxed atomics).
   std::vector<StatValue> collect() const;
+  // Histograms summed over shards, sorted by name. Main thread only: with `mark_interval`,
+  // each histogram's interval ends now (the next call's interval starts here), as Envoy's
+  // interval ends at each stats flush; without it, the interval since the last mark is read.
+  std::vector<HistogramValue> collectHistograms(bool mark_interval);
 
  private:
   size_t shards_;
@@ -309,8 +392,8 @@ class StatsStore {
   std::map<std::string, std::unique_ptr<ClusterStats>> clusters_;
   std::map<std::string, std::unique_ptr<ClusterResources>> resources_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<HostCounters>> hosts_;
-  std::map<std::string, std::unique_ptr<Counter>> server_counters_;
-  std::map<std::string, std::unique_ptr<Gauge>> server_gauges_;
+  ServerStats server_;
+  std::map<std::string, HistogramCounts> interval_marks_;  // by histogram name
 };
 
 }  // namespace trellis::proxy

@@ -132,7 +132,11 @@ void TcpProxySession::holdUpstream(const Cluster& cluster, HostCounters* host) {
 void TcpProxySession::releaseUpstream() {
   if (held_resources_) held_resources_->connections.fetch_sub(1, std::memory_order_relaxed);
   if (held_host_) held_host_->cx_active.fetch_sub(1, std::memory_order_relaxed);
-  if (held_stats_) add(held_stats_->upstream_cx_active, -1);
+  if (held_stats_) {
+    add(held_stats_->upstream_cx_active, -1);
+    if (established_at_) record(held_stats_->upstream_cx_length_ms, Clock::now() - *established_at_);
+  }
+  established_at_.reset();
   held_resources_ = nullptr;
   held_host_ = nullptr;
   held_stats_ = nullptr;
@@ -252,11 +256,16 @@ asio::awaitable<bool> TcpProxySession::connectOnce(const Cluster& cluster, const
       self->upstream_.close(ignored);
     });
   }
+  const auto connect_at = Clock::now();
   auto [cec] = co_await upstream_.async_connect(address, kNoThrow);
   connecting_ = false;
   connect_timer_.cancel();
   if (closed_) co_return false;
-  if (!cec && !connect_timed_out_) co_return true;
+  if (!cec && !connect_timed_out_) {
+    established_at_ = Clock::now();
+    if (cluster_stats_) record(cluster_stats_->upstream_cx_connect_ms, *established_at_ - connect_at);
+    co_return true;
+  }
   countCluster(&ClusterStatsShard::upstream_cx_connect_fail);
   if (connect_timed_out_) countCluster(&ClusterStatsShard::upstream_cx_connect_timeout);
   spdlog::debug("tcp_proxy: cluster {}: connect to {} failed: {}", cluster.name, endpointText(address),

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <chrono>
@@ -100,6 +101,7 @@ class TcpProxySession final : public Session, public std::enable_shared_from_thi
   boost::asio::steady_timer idle_timer_;
   Clock::duration idle_timeout_{};  // zero: no idle timeout
   Clock::time_point last_activity_{};
+  std::optional<Clock::time_point> established_at_;  // the held upstream connect completed
 
   // Upstream holds (see holdUpstream).
   ClusterResources* held_resources_ = nullptr;

@@ -15,7 +15,12 @@ UpstreamConnection::UpstreamConnection(boost::asio::any_io_executor ex, BufferPo
 }
 
 UpstreamConnection::~UpstreamConnection() {
-  if (stats_) add(stats_->shard(shard_).upstream_cx_active, -1);
+  if (stats_) {
+    add(stats_->shard(shard_).upstream_cx_active, -1);
+    if (established_at_) {
+      record(stats_->shard(shard_).upstream_cx_length_ms, std::chrono::steady_clock::now() - *established_at_);
+    }
+  }
   if (host_) host_->cx_active.fetch_sub(1, std::memory_order_relaxed);
   if (resources_) resources_->connections.fetch_sub(1, std::memory_order_relaxed);
 }

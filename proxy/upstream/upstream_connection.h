@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -31,6 +32,8 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }
   void setEndpoint(const boost::asio::ip::tcp::endpoint& ep) { endpoint_ = ep; }
   ClusterStatsShard* stats() { return stats_ ? &stats_->shard(shard_) : nullptr; }
+  // The connect completed: upstream_cx_length_ms runs from here to the destructor.
+  void markEstablished(std::chrono::steady_clock::time_point at) { established_at_ = at; }
 
  private:
   friend class UpstreamPools;
@@ -45,6 +48,7 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   bool watched_ = false;
   uint64_t idle_generation_ = 0;
   std::chrono::steady_clock::time_point idle_since_;
+  std::optional<std::chrono::steady_clock::time_point> established_at_;
 };
 
 }  // namespace trellis::proxy

@@ -41,6 +41,7 @@ asio::awaitable<UpstreamFailure> Http1UpstreamRequest::connect(BufferPool& buffe
   parser_.reset();
   attach(deadline);
   deadline.arm(cluster.connect_timeout, Deadline::Wait::Connect);
+  const auto connect_at = std::chrono::steady_clock::now();
   auto [ec] = co_await conn_->socket().async_connect(endpoint.address, kNoThrow);
   deadline.disarm();
   if (ec) {
@@ -49,6 +50,9 @@ asio::awaitable<UpstreamFailure> Http1UpstreamRequest::connect(BufferPool& buffe
     abandon();
     co_return UpstreamFailure::ConnectFailure;
   }
+  const auto established_at = std::chrono::steady_clock::now();
+  record(cs.upstream_cx_connect_ms, established_at - connect_at);
+  conn_->markEstablished(established_at);
   error_code ignored;
   conn_->socket().set_option(tcp::no_delay(true), ignored);
   co_return UpstreamFailure::None;
