@@ -3,6 +3,7 @@
 //   trellis-proxy -c FILE [--concurrency N] [--log-level LEVEL] [--drain-time-s S]
 //                 [--admin-address-path FILE]
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/bootstrap/bootstrap.h"
+#include "proxy/server/descriptor_limit.h"
 #include "proxy/server/server.h"
 
 namespace {
@@ -74,6 +76,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.bootstrap_source = config_path;
+  // Two descriptors per proxied connection: take all the hard limit allows.
+  const auto fds = trellis::proxy::raiseDescriptorLimit();
+  if (fds.error != 0) {
+    spdlog::warn("RLIMIT_NOFILE: soft {} hard {}: cannot raise: {}", fds.soft_before, fds.hard, std::strerror(fds.error));
+  } else {
+    spdlog::info("RLIMIT_NOFILE: soft {} -> {} (hard {})", fds.soft_before, fds.soft_after, fds.hard);
+  }
   auto server = trellis::proxy::Server::create(*bootstrap, options);
   if (!server.ok()) {
     std::cerr << "trellis-proxy: " << config_path << ": " << server.status().message() << "\n";

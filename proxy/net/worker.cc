@@ -1,10 +1,14 @@
 // Worker thread, accept loops, snapshot delivery and drain.
 #include "proxy/net/worker.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+
+#include "proxy/stats/stats.h"
 
 namespace trellis::proxy {
 
@@ -110,36 +114,131 @@ void Worker::addListener(std::shared_ptr<const Listener> listener, tcp::acceptor
   });
 }
 
-void Worker::removeListener(std::shared_ptr<const Listener> listener) {
-  asio::post(ctx_, [this, listener = std::move(listener)] {
+void Worker::removeListener(std::shared_ptr<const Listener> listener, std::chrono::milliseconds drain_time) {
+  asio::post(ctx_, [this, listener = std::move(listener), drain_time] {
     for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
       if ((*it)->listener != listener) continue;
-      boost::system::error_code ignored;
-      (*it)->acceptor->close(ignored);
+      closeAcceptor(**it);
       // The accept handler may still be queued with a reference to this entry: keep the
       // entry until this worker stops, it holds only a closed socket.
       retired_listeners_.push_back(std::move(*it));
       listeners_.erase(it);
       break;
     }
+    discouraged_.push_back(listener.get());
     std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
     for (auto* s : sessions) {
       if (s->listener() == listener.get()) s->onDrain();
     }
+    // What is still open at the end of the drain time is closed, as at shutdown.
+    auto timer = std::make_shared<asio::steady_timer>(ctx_, drain_time);
+    timer->async_wait([this, timer, listener](const boost::system::error_code& ec) {
+      if (ec) return;
+      std::vector<Session*> left(sessions_.begin(), sessions_.end());
+      for (auto* s : left) {
+        if (s->listener() == listener.get()) s->forceClose();
+      }
+    });
   });
+}
+
+bool Worker::inScope(const Listener& listener, DrainScope scope) {
+  return scope == DrainScope::All || listener.direction != TrafficDirection::Outbound;
+}
+
+bool Worker::draining(const Listener* listener) const {
+  for (const Listener* l : discouraged_) {
+    if (l == listener) return true;
+  }
+  return false;
+}
+
+void Worker::stopListeners(DrainScope scope) {
+  asio::post(ctx_, [this, scope] {
+    for (auto& al : listeners_) {
+      if (inScope(*al->listener, scope)) closeAcceptor(*al);
+    }
+  });
+}
+
+void Worker::discourage(DrainScope scope) {
+  asio::post(ctx_, [this, scope] {
+    for (auto& al : listeners_) {
+      if (inScope(*al->listener, scope) && !draining(al->listener.get())) discouraged_.push_back(al->listener.get());
+    }
+    std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
+    for (auto* s : sessions) {
+      if (s->listener() && inScope(*s->listener(), scope)) s->onDrain();
+    }
+  });
+}
+
+void Worker::drain(DrainScope scope, std::function<void()> on_empty) {
+  // Posted in this order, the three run back to back on the worker's thread: a connection
+  // taken from the accept queue by stopListeners already belongs to a discouraged listener.
+  discourage(scope);
+  stopListeners(scope);
+  asio::post(ctx_, [this, on_empty = std::move(on_empty)]() mutable {
+    on_empty_ = std::move(on_empty);
+    if (sessions_.empty()) on_empty_();
+  });
+}
+
+void Worker::closeAcceptor(ActiveListener& al) {
+  if (!al.acceptor->is_open()) return;
+  // Closing a listening socket resets the connections in its queue, whose clients may already
+  // have sent a request. Take them first; their sessions drain like the others.
+  boost::system::error_code ec;
+  al.acceptor->non_blocking(true, ec);
+  while (!ec) {
+    tcp::socket socket(ctx_);
+    al.acceptor->accept(socket, ec);
+    if (!ec) factory_(*this, al.listener, std::move(socket));
+  }
+  al.acceptor->close(ec);
+  if (al.backoff) al.backoff->cancel();
 }
 
 void Worker::accept(ActiveListener& al) {
   al.acceptor->async_accept([this, &al](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !al.acceptor->is_open()) return;
+    if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+        ec == asio::error::no_memory) {
+      // Accepting again at once would fail again at once (the connection stays queued): a
+      // full core spent on nothing. Wait until a connection of this worker closes, or for a
+      // delay growing from 10 ms to 1 s; established connections are served meanwhile.
+      constexpr std::chrono::milliseconds kFirst{10}, kMax{1000};
+      if (al.listener->listener_stats) inc(al.listener->listener_stats->shard(id_).downstream_cx_accept_backoff);
+      if (al.backoff_delay.count() == 0) {
+        spdlog::warn("listener {}: accept failed: {}; pausing accepts until a connection closes (at most {} ms)",
+                     al.listener->name, ec.message(), kMax.count());
+      }
+      al.backoff_delay = al.backoff_delay.count() == 0 ? kFirst : std::min(kMax, al.backoff_delay * 2);
+      if (!al.backoff) al.backoff = std::make_unique<asio::steady_timer>(ctx_);
+      al.paused = true;
+      al.backoff->expires_after(al.backoff_delay);
+      al.backoff->async_wait([this, &al](const boost::system::error_code&) {
+        // Expired, or cancelled because a connection closed: either way, try again.
+        al.paused = false;
+        if (al.acceptor->is_open()) accept(al);
+      });
+      return;
+    }
     if (ec) {
-      if (ec == asio::error::operation_aborted || !al.acceptor->is_open()) return;
-      // Out of descriptors and the like: log, keep accepting.
+      // A connection aborted before it was accepted, and the like: the next one is fine.
       spdlog::warn("listener {}: accept failed: {}", al.listener->name, ec.message());
-    } else if (!draining_) {
+    } else {
+      al.backoff_delay = std::chrono::milliseconds(0);
       factory_(*this, al.listener, std::move(socket));
     }
-    if (!draining_) accept(al);
+    accept(al);
   });
+}
+
+void Worker::resumePausedAccepts() {
+  for (auto& al : listeners_) {
+    if (al->paused && al->backoff) al->backoff->cancel();
+  }
 }
 
 std::list<Session*>::iterator Worker::registerSession(Session* s) {
@@ -150,37 +249,15 @@ std::list<Session*>::iterator Worker::registerSession(Session* s) {
 void Worker::unregisterSession(std::list<Session*>::iterator it) {
   sessions_.erase(it);
   active_connections_.fetch_sub(1, std::memory_order_relaxed);
-  if (draining_) checkDrained();
-}
-
-void Worker::drain(std::function<void()> on_drained) {
-  asio::post(ctx_, [this, on_drained = std::move(on_drained)]() mutable {
-    draining_ = true;
-    on_drained_ = std::move(on_drained);
-    for (auto& al : listeners_) {
-      boost::system::error_code ignored;
-      al->acceptor->close(ignored);
-    }
-    pools_.closeAll();
-    // Copy: closing a session may unregister it while we iterate.
-    std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
-    for (auto* s : sessions) s->onDrain();
-    checkDrained();
-  });
-}
-
-void Worker::checkDrained() {
-  if (sessions_.empty() && on_drained_) {
-    auto cb = std::move(on_drained_);
-    on_drained_ = nullptr;
-    cb();
-  }
+  resumePausedAccepts();  // a descriptor was freed
+  if (sessions_.empty() && on_empty_) on_empty_();
 }
 
 void Worker::closeAll() {
   for (auto& al : listeners_) {
     boost::system::error_code ignored;
     al->acceptor->close(ignored);
+    if (al->backoff) al->backoff->cancel();
   }
   std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
   for (auto* s : sessions) s->forceClose();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -18,6 +19,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "proxy/io/buffer.h"
 #include "proxy/net/session.h"
@@ -62,11 +64,24 @@ class Worker {
   // `acceptor` must have been created on this worker's context and be listening.
   void addListener(std::shared_ptr<const Listener> listener, boost::asio::ip::tcp::acceptor acceptor);
   // Stops accepting on `listener` (a listener removed or replaced by a config update) and
-  // drains the connections it accepted; other listeners are untouched.
-  void removeListener(std::shared_ptr<const Listener> listener);
-  // Stops accepting, closes idle connections and makes busy ones close after their current
-  // response. `on_drained` runs on this worker's thread once no connection is left.
-  void drain(std::function<void()> on_drained);
+  // drains the connections it accepted (each answers its next response with connection:
+  // close); those still open after `drain_time` are closed. Other listeners are untouched.
+  void removeListener(std::shared_ptr<const Listener> listener, std::chrono::milliseconds drain_time);
+
+  // Which listeners a drain reaches: all, or the inbound ones (every listener whose
+  // traffic_direction is not OUTBOUND), as Envoy's /drain_listeners?inboundonly.
+  enum class DrainScope { All, Inbound };
+  // Stops accepting on the listeners in `scope`; their connections go on untouched (Envoy's
+  // /drain_listeners without ?graceful). What is already in the accept queue is accepted first,
+  // so no client whose connect succeeded is reset.
+  void stopListeners(DrainScope scope);
+  // The listeners in `scope` keep accepting, but each response on their connections carries
+  // connection: close and ends its connection (Envoy's graceful drain).
+  void discourage(DrainScope scope);
+  // Shutdown: stopListeners + discourage for `scope`. Idle connections stay open (closing one
+  // would race a request its client already sent) until closeAll() at the end of the window.
+  // `on_empty` runs on this worker's thread every time its last connection goes.
+  void drain(DrainScope scope, std::function<void()> on_empty);
   // Closes every connection now (after the drain time).
   void closeAll();
 
@@ -78,7 +93,8 @@ class Worker {
   BufferPool& buffers() { return buffers_; }
   UpstreamPools& pools() { return pools_; }
   FastRandom& random() { return random_; }
-  bool draining() const { return draining_; }
+  // Whether connections of `listener` are being drained (answer with connection: close).
+  bool draining(const Listener* listener) const;
   // The balancer and health of a cluster of the current snapshot. A request that still runs on
   // an older snapshot (its cluster index beyond the current one, or another cluster there)
   // gets nullptr and picks with a balancer of its own (see RequestFlow).
@@ -95,9 +111,17 @@ class Worker {
   struct ActiveListener {
     std::shared_ptr<const Listener> listener;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    // Out of descriptors (or kernel memory): accepting waits on this timer, with a delay that
+    // grows to kMaxAcceptBackoff, or until a connection of this worker closes.
+    std::unique_ptr<boost::asio::steady_timer> backoff;
+    std::chrono::milliseconds backoff_delay{0};
+    bool paused = false;
   };
   void accept(ActiveListener& al);
-  void checkDrained();
+  // Accepts what is queued (without waiting) and closes the listening socket.
+  void closeAcceptor(ActiveListener& al);
+  void resumePausedAccepts();
+  static bool inScope(const Listener& listener, DrainScope scope);
 
   uint32_t id_;
   boost::asio::io_context ctx_;
@@ -115,8 +139,8 @@ class Worker {
   UpstreamPools pools_;
   FastRandom random_;
   std::list<Session*> sessions_;
-  bool draining_ = false;
-  std::function<void()> on_drained_;
+  std::vector<const Listener*> discouraged_;  // listeners whose connections drain
+  std::function<void()> on_empty_;
   std::atomic<int64_t> active_connections_{0};
 };
 

@@ -104,17 +104,17 @@ RequestFlow::~RequestFlow() {
 
 void RequestFlow::start() { asio::co_spawn(conn_.socket().get_executor(), run(), asio::detached); }
 
-bool RequestFlow::draining() const { return drain_ || worker_.draining(); }
+bool RequestFlow::draining() const { return drain_ || worker_.draining(listener_.get()); }
 
-void RequestFlow::onDrain() {
-  drain_ = true;
-  if (conn_.idle()) {
-    inc(hcm_->http_stats->shard(worker_.id()).downstream_cx_drain_close);
-    closeSockets();
-  }
+// An idle connection is not closed here: its client may have sent a request that is on its
+// way, and would see the close as a failure. It stays open; its next response carries
+// connection: close, and if none comes it is closed at the end of the drain window.
+void RequestFlow::onDrain() { drain_ = true; }
+
+void RequestFlow::forceClose() {
+  if (draining() && !closed_) inc(hcm_->http_stats->shard(worker_.id()).downstream_cx_drain_close);
+  closeSockets();
 }
-
-void RequestFlow::forceClose() { closeSockets(); }
 
 void RequestFlow::closeSockets() {
   closed_ = true;
@@ -130,7 +130,9 @@ asio::awaitable<void> RequestFlow::run() {
   auto self = shared_from_this();
   auto& hs = hcm_->http_stats->shard(worker_.id());
   while (!closed_) {
-    auto result = co_await conn_.readHead(deadline_, draining(), kHotBlocksPerWorker);
+    // Never "draining" here: a drain that began after the last response was written finds a
+    // client free to send again, so wait for it (its answer will close) rather than close.
+    auto result = co_await conn_.readHead(deadline_, /*draining=*/false, kHotBlocksPerWorker);
     using R = http::Http1ServerConnection::HeadResult;
     if (result == R::Ready) {
       if (!co_await serve()) break;

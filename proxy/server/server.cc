@@ -138,7 +138,8 @@ Server::Server(ServerOptions options, std::unique_ptr<StatsStore> stats)
       stats_(std::move(stats)),
       signals_(ctx_),
       drain_timer_(ctx_),
-      initial_fetch_timer_(ctx_) {}
+      initial_fetch_timer_(ctx_),
+      graceful_timer_(ctx_) {}
 
 Server::~Server() {
   if (stream_) stream_->stop();
@@ -192,7 +193,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::boot
 absl::Status Server::start() {
   started_at_ = std::chrono::steady_clock::now();
   stats_->server().concurrency.store(options_.concurrency);
-  stats_->server().state.store(2);  // PRE_INITIALIZING
   health_ = std::make_unique<UpstreamHealth>(ctx_, *stats_, [this](std::shared_ptr<const HealthView> view) {
     for (auto& w : workers_) w->setHealth(view);
   });
@@ -211,6 +211,7 @@ absl::Status Server::start() {
   }
   for (auto& w : workers_) w->start();
   if (auto st = applySnapshot(snapshot_); !st.ok()) return st;
+  onLifecycle(Lifecycle::Event::Start);
 
   auto admin_ep = adminEndpoint(bootstrap_);
   try {
@@ -246,8 +247,16 @@ absl::Status Server::start() {
   return absl::OkStatus();
 }
 
+void Server::onLifecycle(Lifecycle::Event event) {
+  if (!lifecycle_.on(event)) return;
+  const ServerState st = lifecycle_.reported();
+  state_number_.store(static_cast<int64_t>(st));
+  stats_->server().state.store(static_cast<int64_t>(st));
+  stats_->server().live.store(st == ServerState::Live ? 1 : 0);
+}
+
 void Server::markLive() {
-  if (live_) return;
+  if (lifecycle_.phase() != ServerState::Initializing) return;
   // As Envoy's cluster warming: with active health checks, the first round must have completed
   // (each first check ends within its timeout), so /ready never sends traffic to hosts that are
   // all still pending.
@@ -256,10 +265,8 @@ void Server::markLive() {
     return;
   }
   live_wanted_ = false;
-  live_ = true;
   initial_fetch_timer_.cancel();
-  stats_->server().live.store(1);
-  stats_->server().state.store(0);  // LIVE
+  onLifecycle(Lifecycle::Event::ConfigApplied);
   spdlog::info("live: {} listener(s), {} cluster(s)", bound_.size(), snapshot_->clusters.size());
 }
 
@@ -333,7 +340,7 @@ absl::Status Server::applySnapshot(std::shared_ptr<const Snapshot> snapshot) {
       next[name] = active;
       continue;
     }
-    for (auto& w : workers_) w->removeListener(active.listener);
+    for (auto& w : workers_) w->removeListener(active.listener, options_.drain_time);
     spdlog::info("listener '{}' {}", name, next.count(name) ? "replaced; draining its connections" : "removed");
   }
   active_ = std::move(next);
@@ -378,7 +385,7 @@ absl::Status Server::startXds() {
   if (initial_fetch_timeout_.count() > 0) {
     initial_fetch_timer_.expires_after(initial_fetch_timeout_);
     initial_fetch_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec || live_) return;
+      if (ec || lifecycle_.phase() != ServerState::Initializing) return;
       spdlog::warn("xDS: initial fetch timed out after {} ms; serving what is known", initial_fetch_timeout_.count());
       markLive();
     });
@@ -417,7 +424,7 @@ void Server::updateSubscriptions() {
 }
 
 void Server::checkInitialFetch() {
-  if (live_) return;
+  if (lifecycle_.phase() != ServerState::Initializing) return;
   // Ready once every subscribed type has had its first response.
   for (const auto& [type, st] : mux_->types()) {
     bool subscribed = st.wildcard || !st.names.empty();
@@ -427,17 +434,17 @@ void Server::checkInitialFetch() {
 }
 
 void Server::addAdminHandlers() {
-  admin_->addHandler("/ready", "GET", "200 LIVE once listeners accept", [this](const AdminRequest&) {
-    if (live_ && !draining_) return AdminResponse{200, "text/plain", "LIVE\n"};
-    return AdminResponse{503, "text/plain", draining_ ? "DRAINING\n" : "PRE_INITIALIZING\n"};
+  admin_->addHandler("/ready", "GET", "200 LIVE once the first config is applied", [this](const AdminRequest&) {
+    const std::string name(serverStateName(lifecycle_.reported()));
+    return AdminResponse{lifecycle_.ready() ? 200 : 503, "text/plain", name + "\n"};
   });
   admin_->addHandler("/server_info", "GET", "server state as JSON", [this](const AdminRequest&) {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at_);
-    std::string state = draining_ ? "DRAINING" : (live_ ? "LIVE" : "PRE_INITIALIZING");
+    std::string state(serverStateName(lifecycle_.reported()));
     std::string body = "{\n  \"version\": \"trellis-proxy\",\n  \"state\": \"" + state +
                        "\",\n  \"uptime_current_epoch\": \"" + std::to_string(uptime.count()) +
-                       "s\",\n  \"node\": {\"id\": \"" + jsonEscape(bootstrap_.node().id()) + "\", \"cluster\": \"" +
-                       jsonEscape(bootstrap_.node().cluster()) + "\"},\n  \"command_line_options\": {\"concurrency\": " +
+                       "s\",\n  \"node\": {\"id\": \"" + jsonEscape(node_.id()) + "\", \"cluster\": \"" +
+                       jsonEscape(node_.cluster()) + "\"},\n  \"command_line_options\": {\"concurrency\": " +
                        std::to_string(options_.concurrency) + ", \"drain_time\": \"" +
                        std::to_string(options_.drain_time.count() / 1000) + "s\"}\n}\n";
     return AdminResponse{200, "application/json", body};
@@ -470,13 +477,37 @@ void Server::addAdminHandlers() {
   });
   admin_->addHandler("/healthcheck/fail", "POST", "make /ready answer 503 (before a planned shutdown)",
                      [this](const AdminRequest&) {
-                       live_ = false;
+                       onLifecycle(Lifecycle::Event::HealthCheckFail);
                        return AdminResponse{200, "text/plain", "OK\n"};
                      });
-  admin_->addHandler("/healthcheck/ok", "POST", "undo /healthcheck/fail", [this](const AdminRequest&) {
-    live_ = true;
-    return AdminResponse{200, "text/plain", "OK\n"};
-  });
+  admin_->addHandler("/healthcheck/ok", "POST", "undo /healthcheck/fail (never ready before the first config)",
+                     [this](const AdminRequest&) {
+                       onLifecycle(Lifecycle::Event::HealthCheckOk);
+                       return AdminResponse{200, "text/plain", "OK\n"};
+                     });
+  admin_->addHandler("/drain_listeners", "POST",
+                     "stop accepting (?inboundonly: inbound listeners only; &graceful: first answer every "
+                     "request with connection: close for the drain time)",
+                     [this](const AdminRequest& r) {
+                       // Query flags without values, in any order: "inboundonly&graceful".
+                       bool inbound = false, graceful = false;
+                       size_t pos = 0;
+                       while (pos <= r.query.size()) {
+                         size_t amp = r.query.find('&', pos);
+                         std::string flag = r.query.substr(pos, amp == std::string::npos ? amp : amp - pos);
+                         if (flag == "inboundonly") inbound = true;
+                         else if (flag == "graceful") graceful = true;
+                         else if (!flag.empty()) {
+                           return AdminResponse{400, "text/plain",
+                                                "/drain_listeners: unknown parameter '" + flag +
+                                                    "' (inboundonly and graceful are)\n"};
+                         }
+                         if (amp == std::string::npos) break;
+                         pos = amp + 1;
+                       }
+                       drainListeners(inbound ? Worker::DrainScope::Inbound : Worker::DrainScope::All, graceful);
+                       return AdminResponse{200, "text/plain", "OK\n"};
+                     });
   admin_->addHandler("/quitquitquit", "POST", "drain and exit", [this](const AdminRequest&) {
     asio::post(ctx_, [this] { beginDrain(); });
     return AdminResponse{200, "text/plain", "OK\n"};
@@ -504,21 +535,47 @@ void Server::refreshServerStats() {
 void Server::beginDrain() {
   if (draining_) return;
   draining_ = true;
-  stats_->server().state.store(1);  // DRAINING
   signals_.cancel();
-  workers_drained_ = 0;
+  onLifecycle(Lifecycle::Event::Drain);
+  bool sidecar = false;
+  for (const auto& [name, a] : active_) sidecar = sidecar || a.listener->direction == TrafficDirection::Outbound;
+  const auto scope = sidecar ? Worker::DrainScope::Inbound : Worker::DrainScope::All;
+  spdlog::info("draining {} for up to {} ms", sidecar ? "inbound listeners (outbound serves until the end)" : "every listener",
+               options_.drain_time.count());
   for (auto& w : workers_) {
-    w->drain([this] {
-      asio::post(ctx_, [this] {
-        if (++workers_drained_ == workers_.size()) finishShutdown();
-      });
-    });
+    w->drain(scope, [this] { asio::post(ctx_, [this] { onWorkerEmpty(); }); });
   }
   drain_timer_.expires_after(options_.drain_time);
   drain_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    spdlog::warn("drain time over: closing the remaining connections");
+    spdlog::info("drain time over: closing the remaining connections");
     finishShutdown();
+  });
+}
+
+void Server::onWorkerEmpty() {
+  // A worker that reported empty may have accepted again since (an outbound listener of a
+  // sidecar still accepts): count the connections now, on every worker.
+  if (stopped_) return;
+  for (auto& w : workers_) {
+    if (w->activeConnections() != 0) return;
+  }
+  spdlog::info("drain: no connection left");
+  finishShutdown();
+}
+
+void Server::drainListeners(Worker::DrainScope scope, bool graceful) {
+  if (!graceful) {
+    for (auto& w : workers_) w->stopListeners(scope);
+    return;
+  }
+  // Envoy's graceful drain: the listeners keep accepting while every response discourages
+  // keep-alive, and stop at the end of the drain time.
+  for (auto& w : workers_) w->discourage(scope);
+  graceful_timer_.expires_after(options_.drain_time);
+  graceful_timer_.async_wait([this, scope](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    for (auto& w : workers_) w->stopListeners(scope);
   });
 }
 
@@ -528,6 +585,7 @@ void Server::finishShutdown() {
   initial_fetch_timer_.cancel();
   if (stream_) stream_->stop();
   drain_timer_.cancel();
+  graceful_timer_.cancel();
   if (admin_) admin_->stop();
   if (health_) health_->stop();
   for (auto& w : workers_) w->stopAndJoin();

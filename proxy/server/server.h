@@ -23,6 +23,7 @@
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/net/worker.h"
+#include "proxy/server/lifecycle.h"
 #include "proxy/snapshot/snapshot.h"
 #include "proxy/server/upstream_health.h"
 #include "proxy/server/xds_state.h"
@@ -69,7 +70,13 @@ class Server {
   // main-thread state such as listeners() while run() is going).
   void runOnMain(std::function<void()> fn);
   StatsStore& stats() { return *stats_; }
-  bool live() const { return live_.load(); }
+  // From any thread: what /server_info and `server.state` report (Envoy's ServerInfo.State).
+  ServerState state() const { return static_cast<ServerState>(state_number_.load()); }
+  // From any thread: /ready would answer 200 (LIVE, health check not failed by hand).
+  bool live() const { return state() == ServerState::Live; }
+  // The node this proxy presents to the control plane: the bootstrap's, with node.id taken
+  // from APPMESH_RESOURCE_ARN / APPMESH_VIRTUAL_NODE_NAME when set. Fixed after create().
+  const envoy::config::core::v3::Node& node() const { return node_; }
 
  private:
   Server(ServerOptions options, std::unique_ptr<StatsStore> stats);
@@ -82,10 +89,17 @@ class Server {
                            const std::string& version);
   void updateSubscriptions();
   void checkInitialFetch();
+  // The first full config is applied: Live once the first round of health checks is done.
   void markLive();
   // server.uptime and server.total_connections, just before a scrape.
   void refreshServerStats();
+  void onLifecycle(Lifecycle::Event event);
+  // Shutdown: a sidecar (some listener OUTBOUND) drains its inbound listeners now and keeps
+  // outbound serving until the drain window ends; anything else drains every listener.
   void beginDrain();
+  // POST /drain_listeners[?inboundonly][&graceful], as Envoy's.
+  void drainListeners(Worker::DrainScope scope, bool graceful);
+  void onWorkerEmpty();
   void finishShutdown();
 
   ServerOptions options_;
@@ -113,11 +127,12 @@ class Server {
   std::unique_ptr<AdminServer> admin_;
   std::vector<BoundListener> bound_;
   std::chrono::steady_clock::time_point started_at_;
-  std::atomic<bool> live_{false};
-  bool live_wanted_ = false;  // ready but for the first round of health checks
-  bool draining_ = false;
+  Lifecycle lifecycle_;  // main thread
+  std::atomic<int64_t> state_number_{static_cast<int64_t>(ServerState::PreInitializing)};
+  bool live_wanted_ = false;  // the first config is applied, but not yet the first health checks
+  bool draining_ = false;     // shutdown began
   bool stopped_ = false;
-  size_t workers_drained_ = 0;
+  boost::asio::steady_timer graceful_timer_;  // /drain_listeners?graceful: stop at its end
 };
 
 }  // namespace trellis::proxy

@@ -79,7 +79,8 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(original_dst_handoff)            \
   COUNTER(egress_denied_http)              \
   COUNTER(egress_denied_tcp)               \
-  COUNTER(egress_denied_tls)
+  COUNTER(egress_denied_tls)              \
+  COUNTER(downstream_cx_accept_backoff)
 
 // envoy.filters.network.tcp_proxy, as "tcp.<stat_prefix>.<name>" (Envoy's names).
 #define ALL_TCP_PROXY_STATS(COUNTER, GAUGE, HISTOGRAM)     \

@@ -59,6 +59,8 @@ void expectOverflowWhileHeld(const Case& c) {
   auto r1 = first->readResponse();
   ASSERT_TRUE(r1) << first->error();
   EXPECT_EQ(r1->status, 200);
+  // The held request's slot is given back just after its last byte reached the client.
+  ASSERT_TRUE(p.waitForStat("http.ingress.downstream_rq_active", 0));
   // Limit free again: requests flow (on both client connections).
   for (auto* client : {first.get(), second.get()}) {
     for (int i = 0; i < 3; ++i) {
@@ -66,6 +68,7 @@ void expectOverflowWhileHeld(const Case& c) {
       auto again = client->readResponse();
       ASSERT_TRUE(again) << client->error();
       EXPECT_EQ(again->status, 200);
+      ASSERT_TRUE(p.waitForStat("http.ingress.downstream_rq_active", 0));
     }
   }
   EXPECT_EQ(p.stat("http.ingress.rq_response_flag_UO"), 1);

@@ -360,7 +360,7 @@ TEST(TcpProxySessionTest, DrainLeavesAStreamRunning) {
   std::string got;
   ASSERT_TRUE(tcp_cases::readExactly(c.get(), 1, got));
   std::atomic<bool> drained{false};
-  h.worker().drain([&] { drained = true; });
+  h.worker().drain(proxy::Worker::DrainScope::All, [&] { drained = true; });
   ASSERT_TRUE(writeAll(c.get(), "b"));
   ASSERT_TRUE(tcp_cases::readExactly(c.get(), 1, got));
   EXPECT_EQ(got, "b");

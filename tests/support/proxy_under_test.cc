@@ -41,6 +41,15 @@ int64_t ProxyUnderTest::stat(const std::string& name) const {
   return -1;
 }
 
+bool ProxyUnderTest::waitForStat(const std::string& name, int64_t value, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (stat(name) == value) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 bool ProxyUnderTest::waitStopped(std::chrono::milliseconds timeout) {
   return stopped_.wait_for(timeout) == std::future_status::ready;
 }

@@ -28,6 +28,11 @@ class ProxyUnderTest {
   uint16_t adminPort() const { return server_->adminPort(); }
   // A counter or gauge by its full name, e.g. "cluster.a.upstream_cx_pool_reuse"; -1 if absent.
   int64_t stat(const std::string& name) const;
+  // Polls stat(name) until it equals `value` (bounded by `timeout`); whether it did. For state
+  // the proxy reaches just after the client saw its bytes (a request's resources are released
+  // after its last byte is written).
+  bool waitForStat(const std::string& name, int64_t value,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   proxy::Server& server() { return *server_; }
 
   // Server::shutdown(): drain, then stop.

@@ -185,6 +185,38 @@ TEST_F(XdsProxyTest, FirstRequestsCarryNodeAndWildcards) {
   EXPECT_FALSE(server_->live());  // not ready before the first config
 }
 
+// An admin request on a fresh connection: status and body.
+std::pair<int, std::string> adminCall(uint16_t port, const std::string& method, const std::string& path) {
+  auto c = RawClient::connect(port);
+  if (!c || !c->send(method + " " + path + " HTTP/1.1\r\nhost: admin\r\n\r\n")) return {0, ""};
+  auto r = c->readResponse();
+  return r ? std::pair<int, std::string>{r->status, r->body} : std::pair<int, std::string>{0, ""};
+}
+
+TEST_F(XdsProxyTest, HealthCheckOkBeforeTheFirstConfigDoesNotMakeItReady) {
+  // No config yet (initialFetch below answers the proxy's first requests).
+  EXPECT_EQ(adminCall(server_->adminPort(), "POST", "/healthcheck/ok").first, 200);
+  EXPECT_EQ(adminCall(server_->adminPort(), "GET", "/ready"), (std::pair<int, std::string>{503, "INITIALIZING\n"}));
+  EXPECT_EQ(server_->state(), proxy::ServerState::Initializing);
+  initialFetch({{"red", 100}});
+  EXPECT_EQ(adminCall(server_->adminPort(), "GET", "/ready"), (std::pair<int, std::string>{200, "LIVE\n"}));
+}
+
+TEST_F(XdsProxyTest, HealthCheckFailSurvivesAnXdsUpdate) {
+  initialFetch({{"red", 100}});
+  EXPECT_EQ(adminCall(server_->adminPort(), "POST", "/healthcheck/fail").first, 200);
+  EXPECT_EQ(adminCall(server_->adminPort(), "GET", "/ready").first, 503);
+  // The next updates of every kind leave the override in place.
+  ASSERT_TRUE(ads_->send(makeResponse(kRds, "r2", "n-r2", routes("egress-routes", {{"blue", 100}}))));
+  ASSERT_TRUE(ads_->waitFor(isAck(kRds, "n-r2")));
+  ASSERT_TRUE(ads_->send(makeResponse(kCds, "c2", "n-c2", edsCluster("red"), edsCluster("blue"))));
+  ASSERT_TRUE(ads_->waitFor(isAck(kCds, "n-c2")));
+  EXPECT_EQ(adminCall(server_->adminPort(), "GET", "/ready"), (std::pair<int, std::string>{503, "DRAINING\n"}));
+  EXPECT_FALSE(server_->live());
+  EXPECT_EQ(adminCall(server_->adminPort(), "POST", "/healthcheck/ok").first, 200);
+  EXPECT_EQ(adminCall(server_->adminPort(), "GET", "/ready").first, 200);
+}
+
 TEST_F(XdsProxyTest, FollowsWeightEditsOnTheSameConnection) {
   initialFetch({{"red", 100}, {"blue", 0}});
   EXPECT_TRUE(server_->live());
