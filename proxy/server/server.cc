@@ -210,12 +210,9 @@ absl::Status Server::start() {
   if (auto st = applySnapshot(snapshot_); !st.ok()) return st;
 
   auto admin_ep = adminEndpoint(bootstrap_);
-  try {
-    admin_ = std::make_unique<AdminServer>(ctx_, *admin_ep);
-  } catch (const boost::system::system_error& e) {
-    return absl::UnavailableError("admin: cannot listen on " + admin_ep->address().to_string() + ":" +
-                                  std::to_string(admin_ep->port()) + ": " + e.code().message());
-  }
+  auto admin = AdminServer::create(ctx_, *admin_ep);
+  if (!admin.ok()) return admin.status();
+  admin_ = std::move(*admin);
   addAdminHandlers();
   admin_->start();
 
