@@ -20,10 +20,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "envoy/admin/v3/server_info.pb.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/net/worker.h"
 #include "proxy/snapshot/snapshot.h"
+#include "proxy/server/status_page.h"
 #include "proxy/server/upstream_health.h"
 #include "proxy/server/xds_state.h"
 #include "proxy/stats/stats.h"
@@ -70,10 +72,21 @@ class Server {
   void runOnMain(std::function<void()> fn);
   StatsStore& stats() { return *stats_; }
   bool live() const { return live_.load(); }
+  // Main thread: the state /server_info reports, and the node this proxy presents to the control
+  // plane (the bootstrap's, completed from APPMESH_* variables).
+  envoy::admin::v3::ServerInfo::State serverState() const {
+    using State = envoy::admin::v3::ServerInfo;
+    return draining_ ? State::DRAINING : live_ ? State::LIVE : State::PRE_INITIALIZING;
+  }
+  const envoy::config::core::v3::Node& node() const { return node_; }
 
  private:
   Server(ServerOptions options, std::unique_ptr<StatsStore> stats);
   void addAdminHandlers();
+  // What the admin `/` page shows, read on the main thread.
+  StatusPageInput statusPageInput() const;
+  // /server_info's document, from serverState() and node().
+  envoy::admin::v3::ServerInfo serverInfo() const;
   // Binds new and changed listeners, publishes the snapshot, drains removed/replaced ones.
   absl::Status applySnapshot(std::shared_ptr<const Snapshot> snapshot);
   // xDS, on the main thread.
