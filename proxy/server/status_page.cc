@@ -11,7 +11,7 @@
 namespace trellis::proxy {
 namespace {
 
-constexpr std::string_view kStyle = R"(
+constexpr const char* kStyle = R"(
 body { font-family: sans-serif; margin: 1.5em; color: #1d2733; background: #f6f8fa; }
 h1 { font-size: 1.4em; margin-bottom: 0.2em; }
 h2 { font-size: 1.1em; margin-top: 1.6em; border-bottom: 2px solid #3b6ea5; padding-bottom: 0.2em; }
@@ -172,10 +172,12 @@ std::string htmlEscape(std::string_view text) {
 
 std::string statusPageHtml(const StatusPageInput& in) {
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>trellis-proxy ";
-  absl::StrAppend(&out, e(in.node_id), "</title>\n<style>", kStyle, "</style></head>\n<body>\n<h1>trellis-proxy ",
-                  e(in.node_id), "</h1>\n<p class=\"meta\">state <b id=\"state\" class=\"",
-                  in.state == "LIVE" ? "ok" : "warn", "\">", e(in.state), "</b> &middot; config version <b id=\"version\">",
-                  e(in.snapshot->version), "</b> &middot; <a href=\"/help\">admin commands</a></p>\n");
+  absl::StrAppend(&out, e(in.node_id), "</title>\n<style>", kStyle, "</style></head>\n<body>\n");
+  const char* state_class = in.state == "LIVE" ? "ok" : "warn";
+  absl::StrAppend(&out, "<h1>trellis-proxy ", e(in.node_id), "</h1>\n<p class=\"meta\">state <b id=\"state\" class=\"",
+                  state_class, "\">", e(in.state), "</b>");
+  absl::StrAppend(&out, " &middot; config version <b id=\"version\">", e(in.snapshot->version),
+                  "</b> &middot; <a href=\"/help\">admin commands</a></p>\n");
   listeners(out, in);
   routes(out, in);
   clusters(out, in);

@@ -59,6 +59,7 @@ class AdminPagesTest : public ::testing::Test {
 TEST_F(AdminPagesTest, ConfigDumpParsesBackWithTheBootstrapAndListeners) {
   auto r = get(proxy_->adminPort(), "/config_dump");
   ASSERT_EQ(r.status, 200);
+  ASSERT_NE(r.header("content-type"), nullptr);
   EXPECT_NE(r.header("content-type")->find("application/json"), std::string::npos);
   auto dump = parse<envoy::admin::v3::ConfigDump>(r.body);
   ASSERT_EQ(dump.configs_size(), 5) << r.body;
@@ -107,6 +108,7 @@ TEST_F(AdminPagesTest, ClustersJsonHasHostsWithHealthAndWeight) {
 TEST_F(AdminPagesTest, StatusPageEscapesNamesAndShowsWeights) {
   auto r = get(proxy_->adminPort(), "/");
   ASSERT_EQ(r.status, 200);
+  ASSERT_NE(r.header("content-type"), nullptr);
   EXPECT_NE(r.header("content-type")->find("text/html"), std::string::npos);
   EXPECT_NE(r.body.find("bl\xC3\xBC&quot;e&lt;b&gt;"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find(kOddName), std::string::npos) << "an unescaped name reached the page";

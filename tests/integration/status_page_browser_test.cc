@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -26,7 +27,7 @@
 namespace trellis::tests {
 namespace {
 
-struct Run {
+struct ChildRun {
   bool started = false;
   int exit_code = -1;
   bool timed_out = false;
@@ -34,8 +35,8 @@ struct Run {
 };
 
 // Runs `args` with its output in a file, killing it (by its pid) after `timeout`.
-Run run(const std::vector<std::string>& args, const std::string& out_path, std::chrono::seconds timeout) {
-  Run result;
+ChildRun run(const std::vector<std::string>& args, const std::string& out_path, std::chrono::seconds timeout) {
+  ChildRun result;
   const pid_t pid = fork();
   if (pid < 0) return result;
   if (pid == 0) {
@@ -178,7 +179,7 @@ TEST(StatusPageBrowserTest, ChromiumRendersTheStatusPage) {
   std::vector<std::string> dump = common;
   dump.push_back("--dump-dom");
   dump.push_back(url);
-  Run dom = run(dump, dir + "/dom.txt", std::chrono::seconds(90));
+  ChildRun dom = run(dump, dir + "/dom.txt", std::chrono::seconds(90));
   ASSERT_TRUE(dom.started) << "cannot fork";
   ASSERT_FALSE(dom.timed_out) << "chromium --dump-dom did not finish in 90 s:\n" << dom.output;
   ASSERT_EQ(dom.exit_code, 0) << "chromium cannot run (install Debian's chromium: scripts/setup):\n" << dom.output;
@@ -193,7 +194,7 @@ TEST(StatusPageBrowserTest, ChromiumRendersTheStatusPage) {
   const std::string png_path = dir + "/status.png";
   shot.push_back("--screenshot=" + png_path);
   shot.push_back(url);
-  Run screenshot = run(shot, dir + "/screenshot.txt", std::chrono::seconds(90));
+  ChildRun screenshot = run(shot, dir + "/screenshot.txt", std::chrono::seconds(90));
   ASSERT_FALSE(screenshot.timed_out) << screenshot.output;
   ASSERT_EQ(screenshot.exit_code, 0) << screenshot.output;
   std::ifstream in(png_path, std::ios::binary);
