@@ -8,6 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/listener/connection_setup.h"
+#include "proxy/server/clusters_document.h"
+#include "proxy/server/status_page.h"
+#include "xds/admin/json.h"
 #include "proxy/server/node_identity.h"
 #include "proxy/server/upstream_health.h"
 #include "proxy/snapshot/compile.h"
@@ -36,23 +39,6 @@ absl::StatusOr<tcp::endpoint> adminEndpoint(const envoy::config::bootstrap::v3::
                                       " is not a port (0-65535)");
   }
   return tcp::endpoint(addr, static_cast<uint16_t>(sa.port_value()));
-}
-
-std::string jsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 // The gRPC target of the ADS server: ads_config's envoy_grpc cluster, a static cluster.
@@ -92,43 +78,6 @@ absl::StatusOr<std::string> xdsTarget(const envoy::config::bootstrap::v3::Bootst
   }
   return absl::InvalidArgumentError("dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: '" + cluster +
                                     "' is not a static cluster");
-}
-
-// /clusters as Envoy prints it: per cluster its circuit-breaker limits, per host its counters,
-// weight and health flags ("healthy", or the reasons it takes no traffic).
-std::string clustersText(const Snapshot& snapshot, const HealthView* view) {
-  std::string body;
-  for (const auto& c : snapshot.clusters) {
-    const auto& cb = c->circuit_breakers;
-    const std::string p = c->name + "::";
-    body += p + "default_priority::max_connections::" + std::to_string(cb.max_connections) + "\n";
-    body += p + "default_priority::max_pending_requests::" + std::to_string(cb.max_pending_requests) + "\n";
-    body += p + "default_priority::max_requests::" + std::to_string(cb.max_requests) + "\n";
-    body += p + "default_priority::max_retries::" + std::to_string(cb.max_retries) + "\n";
-    const ClusterHealth* ch = view && view->snapshot == &snapshot && c->index < view->clusters.size()
-                                  ? &view->clusters[c->index]
-                                  : nullptr;
-    for (size_t i = 0; i < c->endpoints.size(); ++i) {
-      const auto& e = c->endpoints[i];
-      const std::string h = p + hostAddress(e.address) + "::";
-      if (e.counters) {
-        body += h + "cx_active::" + std::to_string(e.counters->cx_active.load()) + "\n";
-        body += h + "rq_active::" + std::to_string(e.counters->rq_active.load()) + "\n";
-        body += h + "rq_error::" + std::to_string(e.counters->rq_error.load()) + "\n";
-        body += h + "rq_success::" + std::to_string(e.counters->rq_success.load()) + "\n";
-        body += h + "rq_total::" + std::to_string(e.counters->rq_total.load()) + "\n";
-      }
-      body += h + "weight::" + std::to_string(e.weight) + "\n";
-      uint8_t f = ch && i < ch->flags.size() ? ch->flags[i] : 0;
-      std::string flags;
-      if (f & kFailedActiveHc) flags += "/failed_active_hc";
-      if (f & kFailedOutlierCheck) flags += "/failed_outlier_check";
-      if (f & kFailedEdsHealth) flags += "/failed_eds_health";
-      if (f & kPendingActiveHc) flags += "/pending_active_hc";
-      body += h + "health_flags::" + (flags.empty() ? "healthy" : flags) + "\n";
-    }
-  }
-  return body;
 }
 
 }  // namespace
@@ -214,12 +163,9 @@ absl::Status Server::start() {
   onLifecycle(Lifecycle::Event::Start);
 
   auto admin_ep = adminEndpoint(bootstrap_);
-  try {
-    admin_ = std::make_unique<AdminServer>(ctx_, *admin_ep);
-  } catch (const boost::system::system_error& e) {
-    return absl::UnavailableError("admin: cannot listen on " + admin_ep->address().to_string() + ":" +
-                                  std::to_string(admin_ep->port()) + ": " + e.code().message());
-  }
+  auto admin = AdminServer::create(ctx_, *admin_ep);
+  if (!admin.ok()) return admin.status();
+  admin_ = std::move(*admin);
   addAdminHandlers();
   admin_->start();
 
@@ -433,22 +379,58 @@ void Server::checkInitialFetch() {
   markLive();
 }
 
+StatusPageInput Server::statusPageInput() const {
+  StatusPageInput in;
+  in.snapshot = snapshot_.get();
+  in.health = health_->view().get();
+  for (const auto& b : bound_) {
+    in.bound.push_back({b.name, b.address.address().to_string() + ":" + std::to_string(b.address.port())});
+  }
+  in.state = envoy::admin::v3::ServerInfo::State_Name(serverState());
+  in.node_id = node().id();
+  in.xds = mux_ != nullptr;
+  in.xds_target = xds_target_;
+  if (mux_) {
+    in.connected = mux_->connected();
+    for (const auto& [type, st] : mux_->types()) {
+      in.types[type] = StatusPageInput::XdsType{st.version, st.accepted, st.rejected, st.last_error};
+    }
+  }
+  in.stats = stats_->collect();
+  return in;
+}
+
+envoy::admin::v3::ServerInfo Server::serverInfo() const {
+  envoy::admin::v3::ServerInfo info;
+  info.set_version("trellis-proxy");
+  info.set_state(serverState());
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at_);
+  info.mutable_uptime_current_epoch()->set_seconds(uptime.count());
+  info.mutable_uptime_all_epochs()->set_seconds(uptime.count());  // no hot restart: one epoch
+  info.set_hot_restart_version("disabled");
+  auto& options = *info.mutable_command_line_options();
+  options.set_concurrency(options_.concurrency);
+  options.set_config_path(options_.bootstrap_source);
+  options.set_admin_address_path(options_.admin_address_path);
+  options.mutable_drain_time()->set_seconds(options_.drain_time.count() / 1000);
+  options.mutable_drain_time()->set_nanos(static_cast<int32_t>(options_.drain_time.count() % 1000) * 1000000);
+  options.set_disable_hot_restart(true);
+  *info.mutable_node() = node();
+  return info;
+}
+
 void Server::addAdminHandlers() {
+  admin_->addHandler("/", "GET", "this proxy at a glance (HTML)", [this](const AdminRequest&) {
+    return AdminResponse{200, "text/html; charset=utf-8", statusPageHtml(statusPageInput())};
+  });
   admin_->addHandler("/ready", "GET", "200 LIVE once the first config is applied", [this](const AdminRequest&) {
     const std::string name(serverStateName(lifecycle_.reported()));
     return AdminResponse{lifecycle_.ready() ? 200 : 503, "text/plain", name + "\n"};
   });
-  admin_->addHandler("/server_info", "GET", "server state as JSON", [this](const AdminRequest&) {
-    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at_);
-    std::string state(serverStateName(lifecycle_.reported()));
-    std::string body = "{\n  \"version\": \"trellis-proxy\",\n  \"state\": \"" + state +
-                       "\",\n  \"uptime_current_epoch\": \"" + std::to_string(uptime.count()) +
-                       "s\",\n  \"node\": {\"id\": \"" + jsonEscape(node_.id()) + "\", \"cluster\": \"" +
-                       jsonEscape(node_.cluster()) + "\"},\n  \"command_line_options\": {\"concurrency\": " +
-                       std::to_string(options_.concurrency) + ", \"drain_time\": \"" +
-                       std::to_string(options_.drain_time.count() / 1000) + "s\"}\n}\n";
-    return AdminResponse{200, "application/json", body};
-  });
+  admin_->addHandler("/server_info", "GET", "server state as JSON (envoy.admin.v3.ServerInfo)",
+                     [this](const AdminRequest&) {
+                       return AdminResponse{200, "application/json", xds::admin::toJson(serverInfo(), true)};
+                     });
   admin_->addHandler("/stats", "GET", "counters, gauges and histograms (?filter=regex, ?usedonly, ?format=json)",
                      [this](const AdminRequest& r) {
                        refreshServerStats();
@@ -468,13 +450,19 @@ void Server::addAdminHandlers() {
     }
     return AdminResponse{200, "text/plain", body};
   });
-  admin_->addHandler("/clusters", "GET", "clusters, their limits and each host's state (Envoy's text format)",
-                     [this](const AdminRequest&) {
+  admin_->addHandler("/clusters", "GET",
+                     "clusters, their limits and each host's state (Envoy's text format; ?format=json)",
+                     [this](const AdminRequest& r) {
+                       if (r.param("format") == "json") {
+                         return AdminResponse{200, "application/json",
+                                              xds::admin::toJson(clustersDocument(*snapshot_, health_->view().get()))};
+                       }
                        return AdminResponse{200, "text/plain", clustersText(*snapshot_, health_->view().get())};
                      });
-  admin_->addHandler("/config_dump", "GET", "the running configuration (Envoy's shape)", [this](const AdminRequest&) {
-    return AdminResponse{200, "application/json", state_->configDump()};
-  });
+  admin_->addHandler("/config_dump", "GET", "the running configuration (envoy.admin.v3.ConfigDump)",
+                     [this](const AdminRequest&) {
+                       return AdminResponse{200, "application/json", xds::admin::toJson(state_->configDump())};
+                     });
   admin_->addHandler("/healthcheck/fail", "POST", "make /ready answer 503 (before a planned shutdown)",
                      [this](const AdminRequest&) {
                        onLifecycle(Lifecycle::Event::HealthCheckFail);

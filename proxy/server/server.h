@@ -20,11 +20,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "envoy/admin/v3/server_info.pb.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/net/worker.h"
 #include "proxy/server/lifecycle.h"
 #include "proxy/snapshot/snapshot.h"
+#include "proxy/server/status_page.h"
 #include "proxy/server/upstream_health.h"
 #include "proxy/server/xds_state.h"
 #include "proxy/stats/stats.h"
@@ -76,11 +78,19 @@ class Server {
   bool live() const { return state() == ServerState::Live; }
   // The node this proxy presents to the control plane: the bootstrap's, with node.id taken
   // from APPMESH_RESOURCE_ARN / APPMESH_VIRTUAL_NODE_NAME when set. Fixed after create().
+  // The same as Envoy's admin enum, for /server_info.
+  envoy::admin::v3::ServerInfo::State serverState() const {
+    return static_cast<envoy::admin::v3::ServerInfo::State>(static_cast<int>(state()));
+  }
   const envoy::config::core::v3::Node& node() const { return node_; }
 
  private:
   Server(ServerOptions options, std::unique_ptr<StatsStore> stats);
   void addAdminHandlers();
+  // What the admin `/` page shows, read on the main thread.
+  StatusPageInput statusPageInput() const;
+  // /server_info's document, from serverState() and node().
+  envoy::admin::v3::ServerInfo serverInfo() const;
   // Binds new and changed listeners, publishes the snapshot, drains removed/replaced ones.
   absl::Status applySnapshot(std::shared_ptr<const Snapshot> snapshot);
   // xDS, on the main thread.

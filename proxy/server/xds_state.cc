@@ -1,7 +1,6 @@
 // Decode, merge, compile; and the config dump.
 #include "proxy/server/xds_state.h"
 
-#include <google/protobuf/util/json_util.h>
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "xds/client/ads_mux.h"
@@ -45,15 +44,6 @@ absl::Status decodeInto(const std::vector<google::protobuf::Any>& resources, con
   }
   map = std::move(decoded);
   return absl::OkStatus();
-}
-
-std::string toJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  auto st = google::protobuf::util::MessageToJsonString(m, &out, opts);
-  if (!st.ok()) return "{\"error\": \"cannot print\"}";
-  return out;
 }
 
 }  // namespace
@@ -169,53 +159,53 @@ std::set<std::string> XdsState::edsServiceNames() const {
   return names;
 }
 
-std::string XdsState::configDump() const {
+envoy::admin::v3::ConfigDump XdsState::configDump() const {
+  namespace admin = envoy::admin::v3;
   auto version = [&](const char* type) { return versions_.count(type) ? versions_.at(type) : std::string(); };
-  std::string out = "{\n \"configs\": [\n";
-  out += "  {\"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\", \"bootstrap\": " +
-         toJson(bootstrap_) + "},\n";
-  auto section = [&](const std::string& type, const std::string& version_info, const std::string& static_key,
-                     const std::vector<std::string>& statics, const std::string& dynamic_key,
-                     const std::vector<std::string>& dynamics, bool last) {
-    out += "  {\"@type\": \"type.googleapis.com/envoy.admin.v3." + type + "\", \"version_info\": \"" + version_info +
-           "\"";
-    if (!static_key.empty()) {
-      out += ", \"" + static_key + "\": [";
-      for (size_t i = 0; i < statics.size(); ++i) out += (i ? ", " : "") + statics[i];
-      out += "]";
-    }
-    out += ", \"" + dynamic_key + "\": [";
-    for (size_t i = 0; i < dynamics.size(); ++i) out += (i ? ", " : "") + dynamics[i];
-    out += "]}";
-    out += last ? "\n" : ",\n";
-  };
-  std::vector<std::string> st, dy;
-  for (const auto& c : bootstrap_.static_resources().clusters()) st.push_back("{\"cluster\": " + toJson(c) + "}");
-  for (const auto& [n, e] : dynamic_.clusters) {
-    dy.push_back("{\"version_info\": \"" + e.version + "\", \"cluster\": " + toJson(e.resource) + "}");
+  admin::ConfigDump dump;
+  admin::BootstrapConfigDump bootstrap;
+  *bootstrap.mutable_bootstrap() = bootstrap_;
+  dump.add_configs()->PackFrom(bootstrap);
+
+  admin::ClustersConfigDump clusters;
+  clusters.set_version_info(version(kClusterType));
+  for (const auto& c : bootstrap_.static_resources().clusters()) clusters.add_static_clusters()->mutable_cluster()->PackFrom(c);
+  for (const auto& [name, e] : dynamic_.clusters) {
+    auto& d = *clusters.add_dynamic_active_clusters();
+    d.set_version_info(e.version);
+    d.mutable_cluster()->PackFrom(e.resource);
   }
-  section("ClustersConfigDump", version(kClusterType), "static_clusters", st, "dynamic_active_clusters", dy, false);
-  st.clear();
-  dy.clear();
-  for (const auto& l : bootstrap_.static_resources().listeners()) st.push_back("{\"listener\": " + toJson(l) + "}");
-  for (const auto& [n, e] : dynamic_.listeners) {
-    dy.push_back("{\"name\": \"" + n + "\", \"active_state\": {\"version_info\": \"" + e.version +
-                 "\", \"listener\": " + toJson(e.resource) + "}}");
+  dump.add_configs()->PackFrom(clusters);
+
+  admin::ListenersConfigDump listeners;
+  listeners.set_version_info(version(kListenerType));
+  for (const auto& l : bootstrap_.static_resources().listeners()) {
+    listeners.add_static_listeners()->mutable_listener()->PackFrom(l);
   }
-  section("ListenersConfigDump", version(kListenerType), "static_listeners", st, "dynamic_listeners", dy, false);
-  st.clear();
-  dy.clear();
-  for (const auto& [n, e] : dynamic_.routes) {
-    dy.push_back("{\"version_info\": \"" + e.version + "\", \"route_config\": " + toJson(e.resource) + "}");
+  for (const auto& [name, e] : dynamic_.listeners) {
+    auto& d = *listeners.add_dynamic_listeners();
+    d.set_name(name);
+    d.mutable_active_state()->set_version_info(e.version);
+    d.mutable_active_state()->mutable_listener()->PackFrom(e.resource);
   }
-  section("RoutesConfigDump", version(kRouteType), "", st, "dynamic_route_configs", dy, false);
-  dy.clear();
-  for (const auto& [n, e] : dynamic_.endpoints) {
-    dy.push_back("{\"version_info\": \"" + e.version + "\", \"endpoint_config\": " + toJson(e.resource) + "}");
+  dump.add_configs()->PackFrom(listeners);
+
+  admin::RoutesConfigDump routes;
+  for (const auto& [name, e] : dynamic_.routes) {
+    auto& d = *routes.add_dynamic_route_configs();
+    d.set_version_info(e.version);
+    d.mutable_route_config()->PackFrom(e.resource);
   }
-  section("EndpointsConfigDump", version(kEndpointType), "", st, "dynamic_endpoint_configs", dy, true);
-  out += " ]\n}\n";
-  return out;
+  dump.add_configs()->PackFrom(routes);
+
+  admin::EndpointsConfigDump endpoints;
+  for (const auto& [name, e] : dynamic_.endpoints) {
+    auto& d = *endpoints.add_dynamic_endpoint_configs();
+    d.set_version_info(e.version);
+    d.mutable_endpoint_config()->PackFrom(e.resource);
+  }
+  dump.add_configs()->PackFrom(endpoints);
+  return dump;
 }
 
 }  // namespace trellis::proxy

@@ -19,6 +19,8 @@
 #include <google/protobuf/any.pb.h>
 
 #include "absl/status/statusor.h"
+#include "envoy/admin/v3/config_dump.pb.h"
+#include "envoy/admin/v3/config_dump_shared.pb.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/snapshot/compile.h"
 
@@ -42,8 +44,9 @@ class XdsState {
   std::set<std::string> routeConfigNames() const;
   std::set<std::string> edsServiceNames() const;
 
-  // Envoy-shaped /config_dump JSON.
-  std::string configDump() const;
+  // /config_dump's document: the bootstrap, then clusters, listeners, routes and endpoints,
+  // static and dynamic, each with the version it arrived in.
+  envoy::admin::v3::ConfigDump configDump() const;
 
  private:
   template <class T>

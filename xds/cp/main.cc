@@ -19,9 +19,10 @@
 #include <functional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "config/appmesh/translate.h"
-#include "xds/cp/admin_http.h"
+#include "xds/admin/http_server.h"
 #include "xds/cp/control_plane.h"
 #include "xds/cp/dir_watcher.h"
 #include "xds/cp/mesh_source.h"
@@ -31,7 +32,9 @@
 
 namespace {
 
-using trellis::cp::AdminReply;
+using trellis::xds::admin::AdminRequest;
+using trellis::xds::admin::AdminResponse;
+using trellis::xds::admin::AdminServer;
 
 constexpr auto kDebounce = std::chrono::milliseconds(100);
 
@@ -75,22 +78,26 @@ int serve(const std::string& dir, const std::string& listen, const std::string& 
     spdlog::critical("{}", ads.status().ToString());
     return 1;
   }
-  auto admin = trellis::cp::AdminHttp::start(io, admin_listen);
+  auto admin_address = AdminServer::parseAddress(admin_listen);
+  absl::StatusOr<std::unique_ptr<AdminServer>> admin =
+      admin_address.ok() ? AdminServer::create(io, *admin_address) : admin_address.status();
   if (!admin.ok()) {
     spdlog::critical("{}", admin.status().ToString());
     (*ads)->shutdown();
     return 1;
   }
-  (*admin)->handle("/ready", [&control_plane] {
-    if (control_plane.lastGoodBuild()) return AdminReply{200, "text/plain; charset=utf-8", "LIVE\n"};
-    return AdminReply{503, "text/plain; charset=utf-8", "no valid mesh build yet (see /status)\n"};
+  (*admin)->addHandler("/ready", "GET", "200 once a mesh build is served", [&control_plane](const AdminRequest&) {
+    if (control_plane.lastGoodBuild()) return AdminResponse{200, "text/plain; charset=utf-8", "LIVE\n"};
+    return AdminResponse{503, "text/plain; charset=utf-8", "no valid mesh build yet (see /status)\n"};
   });
-  (*admin)->handle("/status", [&control_plane] {
-    return AdminReply{200, "application/json", trellis::cp::statusJson(control_plane)};
+  (*admin)->addHandler("/status", "GET", "builds, their errors and every node's xDS state (JSON)",
+                       [&control_plane](const AdminRequest&) {
+                         return AdminResponse{200, "application/json", trellis::cp::statusJson(control_plane)};
+                       });
+  (*admin)->addHandler("/stats", "GET", "cp.* and xds.* counters", [&control_plane](const AdminRequest&) {
+    return AdminResponse{200, "text/plain; charset=utf-8", trellis::cp::statsText(control_plane)};
   });
-  (*admin)->handle("/stats", [&control_plane] {
-    return AdminReply{200, "text/plain; charset=utf-8", trellis::cp::statsText(control_plane)};
-  });
+  (*admin)->start();
   spdlog::info("ADS listening on {} (port {})", listen, (*ads)->port());
   spdlog::info("admin listening on {} (port {})", admin_listen, (*admin)->port());
 

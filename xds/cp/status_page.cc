@@ -1,112 +1,85 @@
 // Rendering of /status and /stats; see status_page.h.
 #include "xds/cp/status_page.h"
 
-#include <ctime>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace trellis::cp {
 namespace {
 
-void appendBuild(std::string& out, const ControlPlane::BuildRecord& build) {
-  absl::StrAppend(&out, "{\"number\": ", build.number, ", \"time\": ", jsonString(isoTime(build.time)),
-                  ", \"duration_ms\": ", build.duration.count(), ", \"ok\": ", build.errors.empty() ? "true" : "false",
-                  ", \"nodes\": ", build.nodes, ", \"errors\": [");
-  for (size_t i = 0; i < build.errors.size(); ++i) {
-    absl::StrAppend(&out, i ? ", " : "", jsonString(build.errors[i]));
-  }
-  out += "]}";
+google::protobuf::Timestamp timestampOf(std::chrono::system_clock::time_point time) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
+}
+
+void fillBuild(v1::Status::Build& out, const ControlPlane::BuildRecord& build) {
+  out.set_number(static_cast<uint32_t>(build.number));
+  *out.mutable_time() = timestampOf(build.time);
+  out.set_duration_ms(static_cast<uint32_t>(build.duration.count()));
+  out.set_ok(build.errors.empty());
+  out.set_nodes(static_cast<uint32_t>(build.nodes));
+  for (const auto& error : build.errors) out.add_errors(error);
 }
 
 }  // namespace
 
-std::string jsonString(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+v1::Status statusOf(const ControlPlane& control_plane) {
+  v1::Status status;
+  status.set_mesh_dir(control_plane.meshDir());
+  status.set_ready(control_plane.lastGoodBuild().has_value());
+  if (control_plane.lastBuild()) fillBuild(*status.mutable_last_build(), *control_plane.lastBuild());
+  if (control_plane.lastGoodBuild()) fillBuild(*status.mutable_last_good_build(), *control_plane.lastGoodBuild());
+  status.mutable_builds()->set_ok(control_plane.buildsOk());
+  status.mutable_builds()->set_failed(control_plane.buildsFailed());
+
+  const xds::server::SnapshotCache::Totals totals = control_plane.cache().totals();
+  auto& t = *status.mutable_totals();
+  t.set_streams_connected(static_cast<uint32_t>(totals.streams_connected));
+  t.set_streams_opened(totals.streams_opened);
+  t.set_nodes_with_resources(static_cast<uint32_t>(totals.nodes_with_resources));
+  t.set_responses_sent(totals.responses_sent);
+  t.set_acks(totals.acks);
+  t.set_nacks(totals.nacks);
+  t.set_stale_requests(totals.stale_requests);
+
+  for (const auto& node : control_plane.cache().status()) {
+    auto& n = *status.add_nodes();
+    n.set_node_id(node.node_id);
+    n.set_has_resources(node.has_resources);
+    n.set_connected_streams(static_cast<uint32_t>(node.connected_streams));
+    n.set_responses_sent(node.responses_sent);
+    n.set_acks(node.acks);
+    n.set_nacks(node.nacks);
+    for (const auto& type : node.types) {
+      auto& out = *n.add_types();
+      out.set_type_url(type.type_url);
+      out.set_version(type.version);
+      out.set_resources(static_cast<uint32_t>(type.resources));
+      out.set_version_sent(type.version_sent);
+      out.set_version_acked(type.version_acked);
+      out.set_responses_sent(type.responses_sent);
+      out.set_acks(type.acks);
+      out.set_nacks(type.nacks);
+      if (type.last_nack) {
+        out.mutable_last_nack()->set_version(type.last_nack->version);
+        out.mutable_last_nack()->set_message(type.last_nack->message);
+        *out.mutable_last_nack()->mutable_time() = timestampOf(type.last_nack->time);
+      }
     }
   }
-  out += "\"";
-  return out;
-}
-
-std::string isoTime(std::chrono::system_clock::time_point time) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return absl::StrFormat("%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return status;
 }
 
 std::string statusJson(const ControlPlane& control_plane) {
-  std::string out = "{\n";
-  absl::StrAppend(&out, "  \"mesh_dir\": ", jsonString(control_plane.meshDir()), ",\n");
-  absl::StrAppend(&out, "  \"ready\": ", control_plane.lastGoodBuild() ? "true" : "false", ",\n");
-  out += "  \"last_build\": ";
-  if (control_plane.lastBuild()) {
-    appendBuild(out, *control_plane.lastBuild());
-  } else {
-    out += "null";
-  }
-  out += ",\n  \"last_good_build\": ";
-  if (control_plane.lastGoodBuild()) {
-    appendBuild(out, *control_plane.lastGoodBuild());
-  } else {
-    out += "null";
-  }
-  absl::StrAppend(&out, ",\n  \"builds\": {\"ok\": ", control_plane.buildsOk(),
-                  ", \"failed\": ", control_plane.buildsFailed(), "},\n");
-
-  const xds::server::SnapshotCache::Totals totals = control_plane.cache().totals();
-  absl::StrAppend(&out, "  \"totals\": {\"streams_connected\": ", totals.streams_connected,
-                  ", \"streams_opened\": ", totals.streams_opened, ", \"nodes_with_resources\": ",
-                  totals.nodes_with_resources, ", \"responses_sent\": ", totals.responses_sent,
-                  ", \"acks\": ", totals.acks, ", \"nacks\": ", totals.nacks,
-                  ", \"stale_requests\": ", totals.stale_requests, "},\n");
-
-  out += "  \"nodes\": [";
-  bool first_node = true;
-  for (const auto& node : control_plane.cache().status()) {
-    absl::StrAppend(&out, first_node ? "\n" : ",\n", "    {\"node_id\": ", jsonString(node.node_id),
-                    ", \"has_resources\": ", node.has_resources ? "true" : "false",
-                    ", \"connected_streams\": ", node.connected_streams, ", \"responses_sent\": ",
-                    node.responses_sent, ", \"acks\": ", node.acks, ", \"nacks\": ", node.nacks, ", \"types\": [");
-    first_node = false;
-    bool first_type = true;
-    for (const auto& type : node.types) {
-      absl::StrAppend(&out, first_type ? "\n" : ",\n", "      {\"type_url\": ", jsonString(type.type_url),
-                      ", \"version\": ", jsonString(type.version), ", \"resources\": ", type.resources,
-                      ", \"version_sent\": ", jsonString(type.version_sent),
-                      ", \"version_acked\": ", jsonString(type.version_acked),
-                      ", \"responses_sent\": ", type.responses_sent, ", \"acks\": ", type.acks,
-                      ", \"nacks\": ", type.nacks, ", \"last_nack\": ");
-      first_type = false;
-      if (type.last_nack) {
-        absl::StrAppend(&out, "{\"version\": ", jsonString(type.last_nack->version),
-                        ", \"message\": ", jsonString(type.last_nack->message),
-                        ", \"time\": ", jsonString(isoTime(type.last_nack->time)), "}");
-      } else {
-        out += "null";
-      }
-      out += "}";
-    }
-    out += first_type ? "]}" : "\n    ]}";
-  }
-  out += first_node ? "]\n}\n" : "\n  ]\n}\n";
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  // Printing a generated message with no Any inside cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(statusOf(control_plane), &out, options);
   return out;
 }
 
