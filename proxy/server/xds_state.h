@@ -45,6 +45,9 @@ class XdsState {
   // Envoy-shaped /config_dump JSON.
   std::string configDump() const;
 
+  // Where compiled access logs open their files (owned by the server; null: none are opened).
+  void setLogFiles(accesslog::LogFiles* files) { log_files_ = files; }
+
  private:
   template <class T>
   struct Entry {
@@ -68,6 +71,7 @@ class XdsState {
                                                           Assignments& used) const;
 
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
+  accesslog::LogFiles* log_files_ = nullptr;
   Dynamic dynamic_;
   Assignments assignments_;
   std::map<std::string, std::string> versions_;  // type URL -> last accepted version
