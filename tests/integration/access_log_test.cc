@@ -170,8 +170,8 @@ TEST(AccessLogTest, ABlockedWriterNeverStopsRequests) {
     ASSERT_TRUE(r) << "request " << i << ": " << client->error();
     ASSERT_EQ(r->status, 200);
   }
-  EXPECT_GT((*proxy)->stat("access_log.dropped_lines"), 0);
-  EXPECT_LT((*proxy)->stat("access_log.dropped_lines"), kRequests);
+  EXPECT_GT((*proxy)->stat("server.access_log.dropped_lines"), 0);
+  EXPECT_LT((*proxy)->stat("server.access_log.dropped_lines"), kRequests);
   // Let the writer finish: read the pipe while the proxy stops (it flushes what it kept).
   (*proxy)->shutdown();
   uint64_t bytes = 0;
@@ -182,7 +182,7 @@ TEST(AccessLogTest, ABlockedWriterNeverStopsRequests) {
   }
   for (ssize_t n; (n = ::read(reader, buf, sizeof buf)) > 0;) bytes += static_cast<uint64_t>(n);
   ::close(reader);
-  const int64_t dropped = (*proxy)->stat("access_log.dropped_lines");
+  const int64_t dropped = (*proxy)->stat("server.access_log.dropped_lines");
   EXPECT_EQ(bytes, static_cast<uint64_t>(kRequests - dropped) * (big.size() + 1));
   std::remove(path.c_str());
 }
