@@ -25,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "config/appmesh/loader.h"
 #include "config/appmesh/validate.h"
+#include "envoy/extensions/access_loggers/file/v3/file.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
@@ -77,7 +78,14 @@ const std::map<std::string, std::set<std::string>>& acceptedFields() {
       {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
        {"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
         "common_http_protocol_options", "request_headers_timeout", "max_request_headers_kb",
-        "use_remote_address", "generate_request_id"}},
+        "use_remote_address", "generate_request_id", "access_log"}},
+      {"envoy.config.accesslog.v3.AccessLog", {"name", "filter", "typed_config"}},
+      {"envoy.extensions.access_loggers.file.v3.FileAccessLog", {"path", "log_format"}},
+      {"envoy.config.core.v3.SubstitutionFormatString",
+       {"text_format_source", "json_format", "omit_empty_values"}},
+      {"google.protobuf.Struct", {"fields"}},
+      {"google.protobuf.Struct.FieldsEntry", {"key", "value"}},
+      {"google.protobuf.Value", {"string_value"}},
       {"envoy.extensions.filters.network.http_connection_manager.v3.Rds",
        {"config_source", "route_config_name"}},
       {"envoy.config.core.v3.ConfigSource", {"ads", "resource_api_version"}},
@@ -140,6 +148,7 @@ const std::map<std::string, std::string>& typedConfigNames() {
   static const auto* names = new std::map<std::string, std::string>{
       {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
        "envoy.filters.network.http_connection_manager"},
+      {"envoy.extensions.access_loggers.file.v3.FileAccessLog", "envoy.access_loggers.file"},
       {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
        "envoy.filters.network.tcp_proxy"},
       {"envoy.extensions.filters.http.router.v3.Router", "envoy.filters.http.router"},
