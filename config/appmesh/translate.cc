@@ -25,6 +25,7 @@
 #include "envoy/config/core/v3/config_source.pb.h"
 #include "envoy/config/core/v3/health_check.pb.h"
 #include "envoy/config/listener/v3/listener_components.pb.h"
+#include "envoy/extensions/access_loggers/file/v3/file.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/listener/original_dst/v3/original_dst.pb.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
@@ -288,12 +289,31 @@ void setDefaultRetryPolicy(xroute::RetryPolicy* out) {
   out->set_host_selection_retry_max_attempts(kDefaultHostSelectionAttempts);
 }
 
+// The virtual node's logging.accessLog.file as the HCM's file access log, as App Mesh's Envoy
+// had it: the path, and format.text (a format string) or format.json (key/value pairs, typed
+// JSON); without a format, Envoy's default text format.
+void addAccessLog(const std::optional<Logging>& logging, hcm::HttpConnectionManager& manager) {
+  if (!logging || !logging->accessLogFile) return;
+  const FileAccessLog& file = *logging->accessLogFile;
+  envoy::extensions::access_loggers::file::v3::FileAccessLog config;
+  config.set_path(file.path);
+  if (file.format && file.format->text) {
+    config.mutable_log_format()->mutable_text_format_source()->set_inline_string(*file.format->text);
+  } else if (file.format && file.format->json) {
+    auto& fields = *config.mutable_log_format()->mutable_json_format()->mutable_fields();
+    for (const auto& [key, value] : *file.format->json) fields[key].set_string_value(value);
+  }
+  auto* log = manager.add_access_log();
+  log->set_name("envoy.access_loggers.file");
+  log->mutable_typed_config()->PackFrom(config);
+}
+
 // An HTTP connection manager to `routeConfig` over RDS, with the connection idle timeout if
 // given. With `egressDenyReason`, the egress policy filter goes before the router: a request no
 // route matches is refused with 403 naming its destination and that reason.
 FilterProto hcmFilter(const char* statPrefix, const std::string& routeConfig,
                       std::optional<int64_t> idleMillis,
-                      const std::optional<std::string>& egressDenyReason) {
+                      const std::optional<std::string>& egressDenyReason, const std::optional<Logging>& logging) {
   hcm::HttpConnectionManager manager;
   manager.set_codec_type(hcm::HttpConnectionManager::AUTO);
   manager.set_stat_prefix(statPrefix);
@@ -312,6 +332,7 @@ FilterProto hcmFilter(const char* statPrefix, const std::string& routeConfig,
   if (idleMillis) {
     setMillis(manager.mutable_common_http_protocol_options()->mutable_idle_timeout(), *idleMillis);
   }
+  addAccessLog(logging, manager);
   FilterProto filter;
   filter.set_name(kHcmFilter);
   filter.mutable_typed_config()->PackFrom(manager);
@@ -664,10 +685,6 @@ class Translator {
                "accepts plaintext only");
         }
       }
-      if (node.spec.logging && node.spec.logging->accessLogFile) {
-        warn(node.source, resource, join(spec, "logging.accessLog"),
-             "left out: access logs are not configured over xDS yet");
-      }
     }
     for (const VirtualGateway& gateway : set_.virtualGateways) {
       error(gateway.source, absl::StrCat(gateway.mesh, "/VirtualGateway/", gateway.name), "",
@@ -767,7 +784,7 @@ class Translator {
         build.routes.emplace(routesName,
                              localAppRoutes(routesName, port, cluster, perRequest, idle));
         chain = chainOf(absl::StrCat("ingress_http_", port), port, "",
-                        hcmFilter("ingress", routesName, idle, std::nullopt));
+                        hcmFilter("ingress", routesName, idle, std::nullopt, node.spec.logging));
       }
       if (i == 0) {
         // Not redirected (no iptables: the demo, the end-to-end tests): the first listener's app.
@@ -904,12 +921,12 @@ class Translator {
     for (int64_t port : httpPorts) {
       *listener.add_filter_chains() =
           chainOf(absl::StrCat("egress_http_", port), port, "raw_buffer",
-                  hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason));
+                  hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason, node.spec.logging));
     }
     {
       FilterChainProto direct =
           chainOf("egress_http_direct", std::nullopt, "raw_buffer",
-                  hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason));
+                  hcmFilter("egress", routeConfigName("egress", node), std::nullopt, denyReason, node.spec.logging));
       for (const auto& [prefix, len] : {std::pair<const char*, uint32_t>{"127.0.0.0", 8}, {"::1", 128}}) {
         auto* range = direct.mutable_filter_chain_match()->add_prefix_ranges();
         range->set_address_prefix(prefix);

@@ -25,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "config/appmesh/loader.h"
 #include "config/appmesh/validate.h"
+#include "envoy/extensions/access_loggers/file/v3/file.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
@@ -77,7 +78,14 @@ const std::map<std::string, std::set<std::string>>& acceptedFields() {
       {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
        {"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
         "common_http_protocol_options", "request_headers_timeout", "max_request_headers_kb",
-        "use_remote_address", "generate_request_id"}},
+        "use_remote_address", "generate_request_id", "access_log"}},
+      {"envoy.config.accesslog.v3.AccessLog", {"name", "filter", "typed_config"}},
+      {"envoy.extensions.access_loggers.file.v3.FileAccessLog", {"path", "log_format"}},
+      {"envoy.config.core.v3.SubstitutionFormatString",
+       {"text_format_source", "json_format", "omit_empty_values"}},
+      {"google.protobuf.Struct", {"fields"}},
+      {"google.protobuf.Struct.FieldsEntry", {"key", "value"}},
+      {"google.protobuf.Value", {"string_value"}},
       {"envoy.extensions.filters.network.http_connection_manager.v3.Rds",
        {"config_source", "route_config_name"}},
       {"envoy.config.core.v3.ConfigSource", {"ads", "resource_api_version"}},
@@ -140,6 +148,7 @@ const std::map<std::string, std::string>& typedConfigNames() {
   static const auto* names = new std::map<std::string, std::string>{
       {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
        "envoy.filters.network.http_connection_manager"},
+      {"envoy.extensions.access_loggers.file.v3.FileAccessLog", "envoy.access_loggers.file"},
       {"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
        "envoy.filters.network.tcp_proxy"},
       {"envoy.extensions.filters.http.router.v3.Router", "envoy.filters.http.router"},
@@ -558,8 +567,7 @@ TEST(TranslateColorApp, FrontReachesTheColortellersThroughTheirSidecars) {
   const ProxyResources& red = proxyOf(result, "colorteller-red", "color-mesh");
   EXPECT_THAT(endpointsOf(red, "cds_ingress_color-mesh_colorteller-red_9080"),
               ElementsAre("127.0.0.1:9081"));
-  // The colortellers' health check runs in front's proxy, the route keeps its retry policy, and
-  // only the access log is left out.
+  // The colortellers' health check runs in front's proxy and the route keeps its retry policy.
   const auto& redCluster = front.clusters[2];
   ASSERT_EQ(redCluster.health_checks_size(), 1);
   EXPECT_EQ(redCluster.health_checks(0).http_health_check().path(), "/ping");
@@ -567,8 +575,23 @@ TEST(TranslateColorApp, FrontReachesTheColortellersThroughTheirSidecars) {
       routesNamed(front, "rds_egress_color-mesh_front").virtual_hosts(0).routes(0).route();
   EXPECT_EQ(route.retry_policy().num_retries().value(), 2u);
   EXPECT_EQ(route.retry_policy().per_try_timeout().seconds(), 2);
-  EXPECT_THAT(result.warnings,
-              ElementsAre(HasSubstr("spec.logging.accessLog: left out: access logs")));
+  EXPECT_THAT(result.warnings, IsEmpty());
+  // logging.accessLog.file is the file access log of every HTTP chain, inbound and outbound, in
+  // Envoy's default format (the spec names none).
+  size_t logged = 0;
+  for (const auto& listener : front.listeners) {
+    for (const auto& chain : listener.filter_chains()) {
+      envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+      if (!chain.filters(0).typed_config().UnpackTo(&hcm)) continue;
+      ASSERT_EQ(hcm.access_log_size(), 1) << chain.name();
+      envoy::extensions::access_loggers::file::v3::FileAccessLog file;
+      ASSERT_TRUE(hcm.access_log(0).typed_config().UnpackTo(&file));
+      EXPECT_EQ(file.path(), "/dev/stdout");
+      EXPECT_FALSE(file.has_log_format());
+      ++logged;
+    }
+  }
+  EXPECT_GE(logged, 2u);
 }
 
 // ------------------------------------------------------------------------ resilience

@@ -80,7 +80,8 @@ RequestFlow::RequestFlow(Worker& worker, std::shared_ptr<const Listener> listene
       conn_(std::move(socket), worker.buffers(), options_),
       deadline_(conn_.socket().get_executor(), conn_.socket()),
       request_head_(worker.buffers()),
-      back_off_(conn_.socket().get_executor()) {
+      back_off_(conn_.socket().get_executor()),
+      access_logs_(!hcm_->access_logs.empty()) {
   error_code ec;
   auto remote = conn_.socket().remote_endpoint(ec);
   if (!ec) {
@@ -139,6 +140,7 @@ asio::awaitable<void> RequestFlow::run() {
       continue;
     }
     ctx_ = Context{};
+    if (access_logs_) capture_.clear();  // no request was parsed: its line (a 400, a 408) names none
     switch (result) {
       case R::Ready:
       case R::Closed:
@@ -192,6 +194,15 @@ asio::awaitable<bool> RequestFlow::serve() {
   ctx_.body_done = !ctx_.has_body;
   ctx_.replayable = ctx_.body_done;
   ctx_.idempotent = isIdempotent(head.method);
+  if (access_logs_) {
+    // The head's views are valid until forward() starts: copy what the formats read now.
+    ctx_.start_wall = std::chrono::system_clock::now();
+    ctx_.start = Clock::now();
+    if (ctx_.body_done) ctx_.request_done = ctx_.start;
+    if (head.has_content_length) ctx_.bytes_received = head.content_length;
+    capture_.clear();
+    capture_.captureRequest(head, hcm_->access_log_headers);
+  }
 
   bool keep = false;
   if (auto e = check()) {
@@ -200,6 +211,7 @@ asio::awaitable<bool> RequestFlow::serve() {
     keep = co_await fail(*r);
   } else if (ctx_.route->direct) {
     inc(hs.rq_direct_response);
+    ctx_.details = "direct_response";
     // Any reply sent before the body was read must close: the unread body would be taken for
     // the next request.
     keep = co_await reply(ctx_.route->direct->status, ctx_.route->direct->body, !ctx_.body_done);
@@ -314,6 +326,10 @@ asio::awaitable<bool> RequestFlow::forward() {
   ho.random_hi = worker_.random().next();
   ho.random_lo = worker_.random().next();
   http::writeRequestHead(request_head_, head, ho);
+  if (access_logs_) {
+    capture_.captureUpstreamRequest(std::string_view(reinterpret_cast<const char*>(request_head_.base()), request_head_.size()),
+                                    hcm_->access_log_headers);
+  }
   // From here on nothing reads the request head's views: the buffer may move.
 
   inc(cs.upstream_rq_total);
@@ -357,6 +373,7 @@ asio::awaitable<bool> RequestFlow::forward() {
       balance.lb().onRequestStart(*host);
     }
     const Endpoint& endpoint = original_dst ? original_endpoint_ : cluster.endpoints[*host];
+    ctx_.upstream_host = &endpoint.address;
 
     if (endpoint.counters) {
       endpoint.counters->rq_active.fetch_add(1, std::memory_order_relaxed);
@@ -373,6 +390,10 @@ asio::awaitable<bool> RequestFlow::forward() {
       result = co_await tryOnce(endpoint, true);
     }
     const auto now = Clock::now();
+    if (!result.error && access_logs_) {
+      ctx_.response_head = now;
+      ctx_.upstream_service_time = std::chrono::duration_cast<std::chrono::microseconds>(now - sent_at);
+    }
     balance.refresh();
     if (host) balance.lb().onRequestEnd(*host, now - sent_at, now);
     if (endpoint.counters) endpoint.counters->rq_active.fetch_sub(1, std::memory_order_relaxed);
@@ -693,6 +714,7 @@ asio::awaitable<std::optional<ProxyError>> RequestFlow::streamRequestBody() {
       co_return proxyError(ErrorKind::DownstreamProtocol, parser.errorReason());
     }
     ctx_.body_done = step.status == http::Parser::Status::MessageComplete;
+    if (ctx_.body_done && access_logs_) ctx_.request_done = Clock::now();
     if (step.consumed > 0) {
       // An upstream that stops reading must not hold this session forever.
       deadline_.arm(bodyIdleTimeout(), Wait::BodyIdle);
@@ -750,6 +772,8 @@ asio::awaitable<bool> RequestFlow::relay() {
     default: inc(cs.upstream_rq_5xx); break;
   }
   setStatus(resp.status);
+  ctx_.details = "via_upstream";
+  if (access_logs_) capture_.captureResponse(resp, hcm_->access_log_headers);
   http::writeResponseHead(out, resp, close, ctx_.http10, decode);
   upstream_.consumeHead();
 
@@ -822,6 +846,7 @@ asio::awaitable<bool> RequestFlow::relay() {
     }
     head_sent = true;
     ctx_.response_started = true;
+    ctx_.bytes_sent += bufs[1].size();
     if (consumed > 0) ub.consume(consumed);
     if (done) break;
   }
@@ -838,13 +863,47 @@ void RequestFlow::log(bool keep) {
   // Counters were written as the outcome was decided, before the client could see it (a test or
   // a scrape that follows a response never reads them behind). What is left is the request's own
   // state: a body kept for replay leaves the buffer, the snapshot is let go. The access log
-  // line is written here once access logs exist.
+  // lines are written first, while the request's snapshot (its route and cluster) is held.
+  if (access_logs_) writeAccessLogs();
   if (ctx_.kept_body > 0 && keep) conn_.in().consume(ctx_.kept_body);
   ctx_.kept_body = 0;
   ctx_.snapshot.reset();
   // The upstream head's block goes back to the worker's pool (a cheap list operation), so a
   // connection between requests holds none.
   request_head_.release();
+}
+
+void RequestFlow::writeAccessLogs() {
+  using std::chrono::microseconds;
+  const bool parsed = !capture_.method().empty();
+  if (!parsed && ctx_.status == 0) return;  // a connection that closed between requests
+  const auto now = Clock::now();
+  const auto start = parsed ? ctx_.start : now;
+  auto since = [&](Clock::time_point t) { return std::chrono::duration_cast<microseconds>(t - start); };
+  accesslog::LogRecord r;
+  r.start_time = parsed ? ctx_.start_wall : std::chrono::system_clock::now();
+  r.method = capture_.method();
+  r.path = capture_.path();
+  r.authority = capture_.authority();
+  r.protocol = !parsed ? std::string_view() : ctx_.http10 ? std::string_view("HTTP/1.0") : std::string_view("HTTP/1.1");
+  r.request_headers = &capture_.requestHeaders();
+  r.response_headers = &capture_.responseHeaders();
+  r.response_code = ctx_.status;
+  r.response_flags = ctx_.flags;
+  r.response_code_details = ctx_.details;
+  r.bytes_received = ctx_.bytes_received;
+  r.bytes_sent = ctx_.bytes_sent;
+  r.duration = since(now);
+  if (ctx_.request_done) r.request_duration = since(*ctx_.request_done);
+  if (ctx_.response_head) r.response_duration = since(*ctx_.response_head);
+  r.upstream_service_time = ctx_.upstream_service_time;
+  r.upstream_host = ctx_.upstream_host;
+  r.downstream_remote = &facts_.remote;
+  r.downstream_local = &facts_.local;
+  if (ctx_.cluster) r.upstream_cluster = ctx_.cluster->name;
+  if (ctx_.route) r.route_name = ctx_.route->name;
+  r.requested_server_name = facts_.sni;
+  for (const auto& l : hcm_->access_logs) l->write(r, worker_.id());
 }
 
 void RequestFlow::setStatus(uint16_t status) {
@@ -873,6 +932,7 @@ asio::awaitable<bool> RequestFlow::fail(const ProxyError& error) {
   auto& hs = hcm_->http_stats->shard(worker_.id());
   ClusterStatsShard* cs = ctx_.cs;
   if (error.flag != ResponseFlag::Count) flag(error.flag);
+  if (ctx_.details.empty()) ctx_.details = errorKindName(error.kind);
   switch (error.kind) {
     case ErrorKind::DownstreamProtocol:
       inc(hs.downstream_cx_protocol_error);
@@ -912,6 +972,7 @@ asio::awaitable<bool> RequestFlow::reply(uint16_t status, std::string_view body,
   if (ctx_.status == 0) setStatus(status);
   close = close || draining();
   auto ec = co_await conn_.writeLocalReply(status, body, close);
+  if (!ec) ctx_.bytes_sent = body.empty() ? 0 : body.size() + 1;  // the reply adds a newline
   co_return !ec && !close;
 }
 

@@ -34,6 +34,7 @@
 #include "proxy/io/deadline.h"
 #include "proxy/net/connection_facts.h"
 #include "proxy/net/session.h"
+#include "proxy/request/log_capture.h"
 #include "proxy/request/proxy_error.h"
 #include "proxy/request/retry_state.h"
 #include "proxy/snapshot/snapshot.h"
@@ -87,6 +88,15 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
     std::chrono::steady_clock::time_point upstream_sent;  // the current try's start (upstream_rq_time)
     uint16_t status = 0;  // what the client was told (0: nothing)
     uint32_t flags = 0;   // response flags, as bits of ResponseFlag
+    // For access logs (filled only when the chain has some).
+    std::chrono::system_clock::time_point start_wall{};
+    std::chrono::steady_clock::time_point start{};
+    std::optional<std::chrono::steady_clock::time_point> request_done, response_head;
+    std::optional<std::chrono::microseconds> upstream_service_time;
+    const boost::asio::ip::tcp::endpoint* upstream_host = nullptr;
+    uint64_t bytes_received = 0;
+    uint64_t bytes_sent = 0;
+    std::string_view details;  // RESPONSE_CODE_DETAILS
   };
 
   boost::asio::awaitable<void> run();
@@ -100,6 +110,8 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
   boost::asio::awaitable<bool> forward();
   boost::asio::awaitable<bool> relay();
   void log(bool keep);
+  // The log phase's access log lines (only when the chain has access logs).
+  void writeAccessLogs();
 
   // forward()'s steps.
   boost::asio::awaitable<std::optional<ProxyError>> keepBodyForReplay();
@@ -143,6 +155,8 @@ class RequestFlow final : public Session, public std::enable_shared_from_this<Re
   bool peer_internal_ = false;
   std::list<Session*>::iterator registration_;
   Context ctx_;
+  const bool access_logs_;  // the chain has access logs: capture what they need
+  LogCapture capture_;      // reused by every request on this connection
   bool closed_ = false;
   bool drain_ = false;  // this session's listener was removed or changed
 };

@@ -94,6 +94,7 @@ Server::~Server() {
   if (stream_) stream_->stop();
   if (health_) health_->stop();
   for (auto& w : workers_) w->stopAndJoin();
+  if (log_files_) log_files_->flushAndStop();
 }
 
 void Server::runOnMain(std::function<void()> fn) {
@@ -114,12 +115,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::boot
   if (!node.ok()) return node.status();
   auto stats = std::make_unique<StatsStore>(options.concurrency + 1);
   auto state = std::make_unique<XdsState>(bootstrap);
+  auto log_files = std::make_unique<accesslog::LogFiles>(options.concurrency, *stats);
+  state->setLogFiles(log_files.get());
   auto snapshot = state->compileCurrent(*stats);
   if (!snapshot.ok()) return snapshot.status();
   std::unique_ptr<Server> server(new Server(std::move(options), std::move(stats)));
   server->bootstrap_ = bootstrap;
   server->node_ = *node;
   server->state_ = std::move(state);
+  server->log_files_ = std::move(log_files);
   server->snapshot_ = *snapshot;
   if (bootstrap.has_dynamic_resources()) {
     auto target = xdsTarget(bootstrap, *server->snapshot_);
@@ -158,6 +162,9 @@ absl::Status Server::start() {
     });
     workers_.push_back(std::move(w));
   }
+  std::vector<asio::io_context*> contexts;
+  for (auto& w : workers_) contexts.push_back(&w->context());
+  log_files_->setWorkerContexts(std::move(contexts));
   for (auto& w : workers_) w->start();
   if (auto st = applySnapshot(snapshot_); !st.ok()) return st;
   onLifecycle(Lifecycle::Event::Start);
@@ -496,6 +503,11 @@ void Server::addAdminHandlers() {
                        drainListeners(inbound ? Worker::DrainScope::Inbound : Worker::DrainScope::All, graceful);
                        return AdminResponse{200, "text/plain", "OK\n"};
                      });
+  admin_->addHandler("/reopen_logs", "POST", "reopen the access log files (after logrotate moved them)",
+                     [this](const AdminRequest&) {
+                       log_files_->reopenAll();
+                       return AdminResponse{200, "text/plain", "OK\n"};
+                     });
   admin_->addHandler("/quitquitquit", "POST", "drain and exit", [this](const AdminRequest&) {
     asio::post(ctx_, [this] { beginDrain(); });
     return AdminResponse{200, "text/plain", "OK\n"};
@@ -577,6 +589,7 @@ void Server::finishShutdown() {
   if (admin_) admin_->stop();
   if (health_) health_->stop();
   for (auto& w : workers_) w->stopAndJoin();
+  log_files_->flushAndStop();  // every line formatted before the workers stopped is written
   ctx_.stop();
 }
 

@@ -23,6 +23,7 @@
 #include "envoy/admin/v3/server_info.pb.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/admin/admin_server.h"
+#include "proxy/accesslog/log_files.h"
 #include "proxy/net/worker.h"
 #include "proxy/server/lifecycle.h"
 #include "proxy/snapshot/snapshot.h"
@@ -114,6 +115,7 @@ class Server {
 
   ServerOptions options_;
   std::unique_ptr<StatsStore> stats_;
+  std::unique_ptr<accesslog::LogFiles> log_files_;  // flushed once the workers have stopped
   boost::asio::io_context ctx_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;

@@ -91,6 +91,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compile(const Dynamic&
                                                                   Assignments& used) const {
   using ClusterProto = envoy::config::cluster::v3::Cluster;
   CompileInput in;
+  in.log_files = log_files_;
   const auto& sr = bootstrap_.static_resources();
   for (int i = 0; i < sr.listeners_size(); ++i) {
     in.listeners.push_back({sr.listeners(i), "static_resources.listeners[" + std::to_string(i) + "]"});

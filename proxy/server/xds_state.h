@@ -48,6 +48,9 @@ class XdsState {
   // static and dynamic, each with the version it arrived in.
   envoy::admin::v3::ConfigDump configDump() const;
 
+  // Where compiled access logs open their files (owned by the server; null: none are opened).
+  void setLogFiles(accesslog::LogFiles* files) { log_files_ = files; }
+
  private:
   template <class T>
   struct Entry {
@@ -71,6 +74,7 @@ class XdsState {
                                                           Assignments& used) const;
 
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
+  accesslog::LogFiles* log_files_ = nullptr;
   Dynamic dynamic_;
   Assignments assignments_;
   std::map<std::string, std::string> versions_;  // type URL -> last accepted version

@@ -452,7 +452,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInp
       return invalid(join(src.path, "name"), absl::StrCat("duplicate listener name '", src.resource.name(), "'"));
     }
     auto l = compile_internal::compileListener(src.resource, src.path, rds, snap->clusters,
-                                               input.require_known_clusters, stats);
+                                               input.require_known_clusters, stats, input.log_files);
     if (!l.ok()) return l.status();
     if ((*l)->bind_to_port &&
         !addresses.emplace((*l)->address.address().to_string(), (*l)->address.port()).second &&

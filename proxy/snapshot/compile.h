@@ -16,6 +16,7 @@
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
+#include "proxy/accesslog/log_files.h"
 #include "proxy/snapshot/snapshot.h"
 #include "proxy/stats/stats.h"
 
@@ -39,6 +40,9 @@ struct CompileInput {
   // Static config: a route to an unknown cluster is an error. Dynamic config: it answers 503 (NC).
   bool require_known_clusters = true;
   std::string version;
+  // Opens the access log files the listeners name, shared across snapshots by path (owned by
+  // the server). Null: access logs are checked but nothing is opened or written.
+  accesslog::LogFiles* log_files = nullptr;
 };
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInput& input, StatsStore& stats);

@@ -14,12 +14,15 @@
 #include <google/protobuf/message.h>
 
 #include "absl/status/statusor.h"
+#include "envoy/config/accesslog/v3/accesslog.pb.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/core/v3/address.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
 #include "absl/container/flat_hash_map.h"
+#include "proxy/accesslog/access_log.h"
+#include "proxy/accesslog/log_files.h"
 #include "proxy/snapshot/compile.h"
 #include "proxy/snapshot/snapshot.h"
 #include "proxy/stats/stats.h"
@@ -59,6 +62,14 @@ absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
 absl::StatusOr<std::shared_ptr<const Listener>> compileListener(
     const envoy::config::listener::v3::Listener& l, const std::string& path,
     const absl::flat_hash_map<std::string, const Sourced<envoy::config::route::v3::RouteConfiguration>*>& rds,
-    const std::vector<std::shared_ptr<const Cluster>>& clusters, bool require_known_clusters, StatsStore& stats);
+    const std::vector<std::shared_ptr<const Cluster>>& clusters, bool require_known_clusters, StatsStore& stats,
+    accesslog::LogFiles* log_files);
+
+// compile_access_log.cc. An HTTP connection manager's access_log entries; the request headers
+// their formats read are added to `headers`. `log_files` opens the files (null: the config is
+// only checked, nothing is opened or written).
+absl::StatusOr<std::vector<std::shared_ptr<const accesslog::AccessLog>>> compileAccessLogs(
+    const google::protobuf::RepeatedPtrField<envoy::config::accesslog::v3::AccessLog>& logs, const std::string& path,
+    accesslog::HeaderNames& headers, accesslog::LogFiles* log_files);
 
 }  // namespace trellis::proxy::compile_internal

@@ -87,7 +87,8 @@ absl::Status compileHttpFilters(const hcm::HttpConnectionManager& h, const std::
 
 absl::StatusOr<HttpConnectionManager> compileHcm(const google::protobuf::Any& config, const std::string& fp, const RdsMap& rds,
                                                  const std::vector<std::shared_ptr<const Cluster>>& clusters,
-                                                 bool require_known_clusters, StatsStore& stats) {
+                                                 bool require_known_clusters, StatsStore& stats,
+                                                 accesslog::LogFiles* log_files) {
   const std::string hp = join(fp, "typed_config");
   auto parsed = unpack<hcm::HttpConnectionManager>(config, hp);
   if (!parsed.ok()) return parsed.status();
@@ -95,7 +96,7 @@ absl::StatusOr<HttpConnectionManager> compileHcm(const google::protobuf::Any& co
   if (auto st = onlyFields(h, hp, {"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
                                    "common_http_protocol_options", "request_headers_timeout", "max_request_headers_kb",
                                    "use_remote_address", "skip_xff_append", "generate_request_id",
-                                   "preserve_external_request_id"});
+                                   "preserve_external_request_id", "access_log"});
       !st.ok()) {
     return st;
   }
@@ -151,6 +152,9 @@ absl::StatusOr<HttpConnectionManager> compileHcm(const google::protobuf::Any& co
   } else {
     return invalid(hp, "one of route_config or rds is required");
   }
+  auto logs = compileAccessLogs(h.access_log(), join(hp, "access_log"), out.access_log_headers, log_files);
+  if (!logs.ok()) return logs.status();
+  out.access_logs = std::move(*logs);
   out.http_stats = stats.http(out.stat_prefix);
   return out;
 }
@@ -297,7 +301,8 @@ bool sameMatch(const FilterChainMatch& a, const FilterChainMatch& b) {
 
 absl::StatusOr<FilterChain> compileChain(const lv3::FilterChain& fc, const std::string& fcp, const RdsMap& rds,
                                          const std::vector<std::shared_ptr<const Cluster>>& clusters,
-                                         bool require_known_clusters, StatsStore& stats, bool is_default) {
+                                         bool require_known_clusters, StatsStore& stats, bool is_default,
+                                         accesslog::LogFiles* log_files) {
   if (auto st = onlyFields(fc, fcp, {"filter_chain_match", "filters", "name"}); !st.ok()) return st;
   FilterChain out;
   out.name = fc.name();
@@ -315,7 +320,7 @@ absl::StatusOr<FilterChain> compileChain(const lv3::FilterChain& fc, const std::
   const auto& f = fc.filters(0);
   if (auto st = onlyFields(f, fp, {"name", "typed_config"}); !st.ok()) return st;
   if (names<hcm::HttpConnectionManager>(f.name(), f.typed_config(), kHcmName)) {
-    auto h = compileHcm(f.typed_config(), fp, rds, clusters, require_known_clusters, stats);
+    auto h = compileHcm(f.typed_config(), fp, rds, clusters, require_known_clusters, stats, log_files);
     if (!h.ok()) return h.status();
     out.http = std::move(*h);
   } else if (names<tcpv3::TcpProxy>(f.name(), f.typed_config(), kTcpProxyName)) {
@@ -372,7 +377,8 @@ absl::Status compileListenerFilters(const lv3::Listener& l, const std::string& p
 absl::StatusOr<std::shared_ptr<const Listener>> compileListener(const lv3::Listener& l, const std::string& path,
                                                                 const RdsMap& rds,
                                                                 const std::vector<std::shared_ptr<const Cluster>>& clusters,
-                                                                bool require_known_clusters, StatsStore& stats) {
+                                                                bool require_known_clusters, StatsStore& stats,
+                                                                accesslog::LogFiles* log_files) {
   if (auto st = onlyFields(l, path, {"name", "address", "filter_chains", "default_filter_chain", "traffic_direction",
                                      "listener_filters", "listener_filters_timeout",
                                      "continue_on_listener_filters_timeout", "use_original_dst", "bind_to_port"});
@@ -416,7 +422,7 @@ absl::StatusOr<std::shared_ptr<const Listener>> compileListener(const lv3::Liste
   std::set<std::string> chain_names;
   for (int i = 0; i < l.filter_chains_size(); ++i) {
     const std::string fcp = absl::StrCat(path, ".filter_chains[", i, "]");
-    auto fc = compileChain(l.filter_chains(i), fcp, rds, clusters, require_known_clusters, stats, false);
+    auto fc = compileChain(l.filter_chains(i), fcp, rds, clusters, require_known_clusters, stats, false, log_files);
     if (!fc.ok()) return fc.status();
     if (!fc->name.empty() && !chain_names.insert(fc->name).second) {
       return invalid(join(fcp, "name"), absl::StrCat("duplicate filter chain name '", fc->name, "'"));
@@ -441,7 +447,7 @@ absl::StatusOr<std::shared_ptr<const Listener>> compileListener(const lv3::Liste
   }
   if (l.has_default_filter_chain()) {
     auto fc = compileChain(l.default_filter_chain(), join(path, "default_filter_chain"), rds, clusters,
-                           require_known_clusters, stats, true);
+                           require_known_clusters, stats, true, log_files);
     if (!fc.ok()) return fc.status();
     out->default_filter_chain = static_cast<uint32_t>(out->filter_chains.size());
     out->filter_chains.push_back(std::move(*fc));

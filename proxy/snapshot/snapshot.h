@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <re2/re2.h>
 
+#include "proxy/accesslog/access_log.h"
 #include "proxy/stats/stats.h"
 
 namespace trellis::proxy {
@@ -255,6 +256,10 @@ struct HttpConnectionManager {
   // route is refused with 403 naming its destination and this reason, counted as the
   // listener's egress_denied_http. Unset: Envoy's 404 NR.
   std::optional<std::string> egress_deny_reason;
+  // access_log[] (file loggers), and the request and response headers their formats read,
+  // which the request flow captures for them (nothing when there are no access logs).
+  std::vector<std::shared_ptr<const accesslog::AccessLog>> access_logs;
+  accesslog::HeaderNames access_log_headers;
 };
 
 // envoy.filters.network.tcp_proxy, compiled.

@@ -108,6 +108,12 @@ std::vector<StatValue> StatsStore::collect() const {
   server_.visit([&](const std::string& stat, int64_t v, bool gauge) {
     out.push_back(StatValue{"server." + stat, "server", "", stat, v, gauge});
   });
+  filesystem_.visit([&](const std::string& stat, int64_t v, bool gauge) {
+    out.push_back(StatValue{"filesystem." + stat, "filesystem", "", stat, v, gauge});
+  });
+  access_log_.visit([&](const std::string& stat, int64_t v, bool gauge) {
+    out.push_back(StatValue{"access_log." + stat, "access_log", "", stat, v, gauge});
+  });
   std::sort(out.begin(), out.end(), [](const StatValue& a, const StatValue& b) { return a.name < b.name; });
   return out;
 }

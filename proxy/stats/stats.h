@@ -296,6 +296,35 @@ struct ServerStats {
   }
 };
 
+// filesystem.* (Envoy's names, for the access log files) and access_log.dropped_lines (a
+// Trellis extension: lines dropped because a file's writer fell behind). Written with atomic
+// read-modify-writes by the writer threads and by workers that drop a block.
+#define ALL_FILESYSTEM_STATS(COUNTER, GAUGE, HISTOGRAM) \
+  COUNTER(write_buffered)                           \
+  COUNTER(write_completed)                          \
+  COUNTER(write_failed)                             \
+  COUNTER(flushed_by_timer)                         \
+  COUNTER(reopen_failed)                            \
+  GAUGE(write_total_buffered)
+
+#define ALL_ACCESS_LOG_STATS(COUNTER, GAUGE, HISTOGRAM) COUNTER(dropped_lines)
+
+struct FilesystemStats {
+  ALL_FILESYSTEM_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
+  template <class Fn>
+  void visit(Fn&& fn) const {
+    ALL_FILESYSTEM_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE, TRELLIS_NO_STAT)
+  }
+};
+
+struct AccessLogStats {
+  ALL_ACCESS_LOG_STATS(TRELLIS_DECLARE_COUNTER, TRELLIS_DECLARE_GAUGE, TRELLIS_DECLARE_HISTOGRAM)
+  template <class Fn>
+  void visit(Fn&& fn) const {
+    ALL_ACCESS_LOG_STATS(TRELLIS_VISIT_COUNTER, TRELLIS_VISIT_GAUGE, TRELLIS_NO_STAT)
+  }
+};
+
 template <class Shard>
 class StatsBlock {
  public:
@@ -377,6 +406,8 @@ class StatsStore {
 
   // Process-wide values, written by the main thread only.
   ServerStats& server() { return server_; }
+  FilesystemStats& filesystem() { return filesystem_; }
+  AccessLogStats& accessLog() { return access_log_; }
 
   // Summed values, sorted by name. Reading while workers write is safe (relaxed atomics).
   std::vector<StatValue> collect() const;
@@ -394,6 +425,8 @@ class StatsStore {
   std::map<std::string, std::unique_ptr<ClusterResources>> resources_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<HostCounters>> hosts_;
   ServerStats server_;
+  FilesystemStats filesystem_;
+  AccessLogStats access_log_;
   std::map<std::string, HistogramCounts> interval_marks_;  // by histogram name
 };
 

@@ -88,6 +88,27 @@ constexpr FieldNumber kFields[] = {
     {"envoy.config.core.v3.HealthCheck.HttpHealthCheck", "expected_statuses", 9},
     {"envoy.config.core.v3.HttpProtocolOptions", "max_connection_duration", 3},
     {"envoy.config.core.v3.HttpProtocolOptions", "max_headers_count", 2},
+    {"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", "access_log", 13},
+    {"envoy.config.accesslog.v3.AccessLog", "filter", 2},
+    {"envoy.config.accesslog.v3.AccessLog", "typed_config", 4},
+    {"envoy.config.accesslog.v3.AccessLogFilter", "status_code_filter", 1},
+    {"envoy.config.accesslog.v3.AccessLogFilter", "duration_filter", 2},
+    {"envoy.config.accesslog.v3.AccessLogFilter", "not_health_check_filter", 3},
+    {"envoy.config.accesslog.v3.AccessLogFilter", "and_filter", 6},
+    {"envoy.config.accesslog.v3.AccessLogFilter", "or_filter", 7},
+    {"envoy.config.accesslog.v3.AccessLogFilter", "response_flag_filter", 9},
+    {"envoy.config.accesslog.v3.AccessLogFilter", "grpc_status_filter", 10},
+    {"envoy.config.accesslog.v3.OrFilter", "filters", 2},
+    {"envoy.config.accesslog.v3.ComparisonFilter", "value", 2},
+    {"envoy.config.core.v3.RuntimeUInt32", "default_value", 2},
+    {"envoy.config.core.v3.RuntimeUInt32", "runtime_key", 3},
+    {"envoy.extensions.access_loggers.file.v3.FileAccessLog", "json_format", 3},
+    {"envoy.extensions.access_loggers.file.v3.FileAccessLog", "typed_json_format", 4},
+    {"envoy.extensions.access_loggers.file.v3.FileAccessLog", "log_format", 5},
+    {"envoy.config.core.v3.SubstitutionFormatString", "json_format", 2},
+    {"envoy.config.core.v3.SubstitutionFormatString", "omit_empty_values", 3},
+    {"envoy.config.core.v3.SubstitutionFormatString", "content_type", 4},
+    {"envoy.config.core.v3.SubstitutionFormatString", "text_format_source", 5},
     {"envoy.config.core.v3.HttpProtocolOptions", "headers_with_underscores_action", 5},
     {"envoy.type.matcher.v3.StringMatcher", "safe_regex", 5},
     {"envoy.type.matcher.v3.StringMatcher", "ignore_case", 6},
@@ -236,7 +257,7 @@ TEST_F(FieldNumbersTest, LbPolicyKeepsFourUnused) {
 TEST_F(FieldNumbersTest, KnownTypesHaveTypeUrls) {
   ASSERT_EQ(resourceTypes().size(), 4u);
   EXPECT_EQ(typeUrl(*resourceTypes()[0]), "type.googleapis.com/envoy.config.listener.v3.Listener");
-  ASSERT_EQ(extensionTypes().size(), 9u);
+  ASSERT_EQ(extensionTypes().size(), 10u);
   EXPECT_EQ(typeUrl(*extensionTypes()[2]),
             "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
 }

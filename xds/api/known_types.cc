@@ -2,6 +2,7 @@
 #include "xds/api/known_types.h"
 
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "envoy/extensions/access_loggers/file/v3/file.pb.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
@@ -47,6 +48,7 @@ const std::vector<const google::protobuf::Descriptor*>& extensionTypes() {
       envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate::descriptor(),
       envoy::extensions::upstreams::http::v3::HttpProtocolOptions::descriptor(),
       trellis::extensions::load_balancing_policies::peak_ewma::v1::PeakEwma::descriptor(),
+      envoy::extensions::access_loggers::file::v3::FileAccessLog::descriptor(),
   };
   return *types;
 }
