@@ -187,6 +187,7 @@ void FileSink::writerLoop() {
     data.swap(b.data);
     head_ = (head_ + 1) % ring_.size();
     --count_;
+    space_cv_.notify_all();
     lk.unlock();
     writeAll(data);
     if (stats_.write_total_buffered) stats_.write_total_buffered->fetch_sub(static_cast<int64_t>(data.size()));
@@ -201,7 +202,15 @@ void FileSink::flushAndStop() {
     std::lock_guard lk(mu_);
     if (stopped_) return;
   }
-  for (uint32_t w = 0; w < slots_.size(); ++w) handOff(w);
+  // The workers have stopped: what they formatted is not dropped now but waits for room (the
+  // writer keeps draining the queue meanwhile).
+  for (uint32_t w = 0; w < slots_.size(); ++w) {
+    {
+      std::unique_lock lk(mu_);
+      space_cv_.wait(lk, [&] { return count_ < ring_.size(); });
+    }
+    handOff(w);
+  }
   {
     std::lock_guard lk(mu_);
     stop_ = true;

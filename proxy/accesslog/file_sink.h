@@ -110,6 +110,7 @@ class FileSink : public std::enable_shared_from_this<FileSink> {
 
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable space_cv_;  // the writer took a block: flushAndStop may hand one over
   std::vector<Block> ring_;  // max_queued_blocks entries
   size_t head_ = 0;
   size_t count_ = 0;
