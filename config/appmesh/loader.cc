@@ -76,6 +76,14 @@ struct Document {
   int index = 1;
   YAML::Node node;
   std::string root;  // path of `node` within the document: "" or "items[3]"
+  // Set for a resource a front-end rewrote as CLI input: its format and name there.
+  std::optional<InputFormat> frontend;
+  std::string resource;
+
+  std::string label() const {
+    if (frontend) return absl::StrCat(file, " (resource ", resource, ")");
+    return absl::StrCat(file, " (document ", index, ")");
+  }
 };
 
 // ---- raw, error-free reads for the indexing pass (the full pass reports what is wrong).
@@ -166,6 +174,19 @@ class DocumentReader {
     Source source;
     source.file = document.file;
     source.document = document.index;
+    if (document.frontend) {
+      // A front-end wrote this document in the CLI input shape.
+      std::optional<Kind> kind = cliKind(document.node);
+      if (!kind) {
+        doc.error(document.root, "the front-end produced no recognisable App Mesh resource");
+        return;
+      }
+      source.format = *document.frontend;
+      source.resource = document.resource;
+      source.specPath = internal::joinPath(document.root, "spec");
+      readAwsResource(top, infoOf(*kind), /*describe=*/false, source, doc);
+      return;
+    }
     if (top.has("apiVersion")) {
       const std::string apiVersion = top.str("apiVersion").value_or("");
       if (apiVersion == kK8sApiVersion) {
@@ -563,24 +584,50 @@ class DocumentReader {
 };
 
 // Splits files into documents; a Kubernetes List becomes one document per item.
+// Appends what a front-end read from one file.
+void addFrontendResult(const InputFile& file, FrontendResult result, std::vector<Document>& documents,
+                       internal::Diagnostics& diagnostics, LoadResult& load) {
+  for (std::string& error : result.errors) diagnostics.add(std::move(error));
+  for (std::string& warning : result.warnings) load.warnings.push_back(std::move(warning));
+  for (std::string& note : result.notes) load.notes.push_back(std::move(note));
+  int index = 0;
+  for (FrontendDocument& resource : result.documents) {
+    documents.push_back(
+        {file.name, ++index, std::move(resource.node), "", result.format, std::move(resource.resource)});
+  }
+}
+
 std::vector<Document> splitDocuments(const std::vector<InputFile>& files,
-                                     internal::Diagnostics& diagnostics, ParseCache* cache) {
+                                     internal::Diagnostics& diagnostics, ParseCache* cache,
+                                     const LoadOptions& options, LoadResult& load) {
   std::vector<Document> documents;
   ParseCache local;
   ParseCache& parses = cache ? *cache : local;
   for (const InputFile& file : files) {
+    if (isRawTextFile(file.name)) {
+      if (std::optional<FrontendResult> read = readWithFrontend(file, nullptr, options)) {
+        addFrontendResult(file, *std::move(read), documents, diagnostics, load);
+      } else {
+        diagnostics.add(absl::StrCat(file.name, ": no front-end read this file"));
+      }
+      continue;
+    }
     const ParseCache::Entry& parsed = parses.parse(file.name, file.content);
     if (!parsed.error.empty()) {
       diagnostics.add(parsed.error);
       continue;
     }
     const std::vector<YAML::Node>& nodes = parsed.documents;
+    if (std::optional<FrontendResult> read = readWithFrontend(file, &nodes, options)) {
+      addFrontendResult(file, *std::move(read), documents, diagnostics, load);
+      continue;
+    }
     for (size_t i = 0; i < nodes.size(); ++i) {
       const YAML::Node& node = nodes[i];
       if (node.IsNull()) continue;  // an empty document, e.g. after a trailing "---"
       const int index = static_cast<int>(i) + 1;
       if (!isK8sList(node)) {
-        documents.push_back({file.name, index, node, ""});
+        documents.push_back({file.name, index, node, "", std::nullopt, ""});
         continue;
       }
       const YAML::Node items = child(node, "items");
@@ -590,7 +637,7 @@ std::vector<Document> splitDocuments(const std::vector<InputFile>& files,
         continue;
       }
       for (size_t j = 0; j < items.size(); ++j) {
-        documents.push_back({file.name, index, items[j], internal::indexPath("items", j)});
+        documents.push_back({file.name, index, items[j], internal::indexPath("items", j), std::nullopt, ""});
       }
     }
   }
@@ -633,7 +680,7 @@ void indexDocuments(const std::vector<Document>& documents, K8sIndex& index,
 
 bool hasSpecExtension(const std::string& name) {
   return absl::EndsWith(name, ".json") || absl::EndsWith(name, ".yaml") ||
-         absl::EndsWith(name, ".yml");
+         absl::EndsWith(name, ".yml") || isRawTextFile(name);
 }
 
 // Lists and reads the spec files of `dir`. Returns false if the folder itself cannot be read.
@@ -705,22 +752,23 @@ void ParseCache::retainOnly(const std::vector<std::string>& names) {
   }
 }
 
-LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache) {
+LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache,
+                         const LoadOptions& options) {
   internal::Diagnostics diagnostics;
   if (cache) {
     std::vector<std::string> names;
     for (const auto& f : files) names.push_back(f.name);
     cache->retainOnly(names);
   }
-  const std::vector<Document> documents = splitDocuments(files, diagnostics, cache);
+  LoadResult result;
+  const std::vector<Document> documents = splitDocuments(files, diagnostics, cache, options, result);
   K8sIndex index;
   std::vector<std::string> meshNames;
   indexDocuments(documents, index, meshNames);
 
-  LoadResult result;
   DocumentReader reader(index, meshNames, result.mesh);
   for (const Document& document : documents) {
-    DocContext doc(absl::StrCat(document.file, " (document ", document.index, ")"), diagnostics);
+    DocContext doc(document.label(), diagnostics);
     const Sizes before = sizesOf(result.mesh);
     reader.read(document, doc);
     if (doc.errorCount() > 0) truncateTo(result.mesh, before);
@@ -729,20 +777,25 @@ LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache)
   return result;
 }
 
-LoadResult loadMeshDirWithErrors(const std::string& dir, ParseCache* cache) {
+LoadResult loadMeshDirWithErrors(const std::string& dir, ParseCache* cache,
+                                 const LoadOptions& options) {
   std::vector<InputFile> files;
   std::vector<std::string> readErrors;
-  if (!readFolder(dir, files, readErrors)) return LoadResult{MeshSet{}, readErrors};
-  LoadResult result = loadMeshFiles(files, cache);
+  if (!readFolder(dir, files, readErrors)) {
+    LoadResult failed;
+    failed.errors = std::move(readErrors);
+    return failed;
+  }
+  LoadResult result = loadMeshFiles(files, cache, options);
   result.errors.insert(result.errors.begin(), readErrors.begin(), readErrors.end());
   return result;
 }
 
-absl::StatusOr<MeshSet> loadMeshDir(const std::string& dir) {
+absl::StatusOr<MeshSet> loadMeshDir(const std::string& dir, const LoadOptions& options) {
   std::vector<InputFile> files;
   std::vector<std::string> errors;
   if (!readFolder(dir, files, errors)) return absl::NotFoundError(absl::StrJoin(errors, "\n"));
-  LoadResult result = loadMeshFiles(files);
+  LoadResult result = loadMeshFiles(files, nullptr, options);
   errors.insert(errors.end(), result.errors.begin(), result.errors.end());
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return std::move(result.mesh);

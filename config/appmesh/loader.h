@@ -12,18 +12,16 @@
 
 #include "absl/status/statusor.h"
 #include "yaml-cpp/yaml.h"
+#include "config/appmesh/frontend.h"
 #include "config/appmesh/model.h"
 
 namespace trellis::config::appmesh {
 
 struct LoadResult {
-  MeshSet mesh;                     // the resources of every document that had no error
-  std::vector<std::string> errors;  // "file.yaml (document 2): spec.x: what is wrong"
-};
-
-struct InputFile {
-  std::string name;     // used in error messages, e.g. "colorteller.yaml"
-  std::string content;  // JSON or YAML, possibly several YAML documents
+  MeshSet mesh;                       // the resources of every document that had no error
+  std::vector<std::string> errors;    // "file.yaml (document 2): spec.x: what is wrong"
+  std::vector<std::string> warnings;  // accepted, but the user should know (same form)
+  std::vector<std::string> notes;     // for the summary, e.g. what a front-end skipped
 };
 
 // Parsed YAML documents by file, kept between loads of the same folder: a control plane that
@@ -49,17 +47,19 @@ class ParseCache {
   size_t misses_ = 0;
 };
 
-// Reads every *.json, *.yaml and *.yml file of `dir` (not its subfolders; names starting with
-// '.' are skipped), in name order, and collects all errors. With a cache, unchanged files are
-// not parsed again.
-LoadResult loadMeshDirWithErrors(const std::string& dir, ParseCache* cache = nullptr);
+// Reads every *.json, *.yaml and *.yml file of `dir`, and the files a front-end reads as text
+// (frontend.h), not its subfolders; names starting with '.' are skipped. Files are read in name
+// order and all errors are collected. With a cache, unchanged files are not parsed again.
+LoadResult loadMeshDirWithErrors(const std::string& dir, ParseCache* cache = nullptr,
+                                 const LoadOptions& options = {});
 
 // The same, failing with InvalidArgument (every error, one per line) if anything was wrong, or
 // NotFound if `dir` cannot be read.
-absl::StatusOr<MeshSet> loadMeshDir(const std::string& dir);
+absl::StatusOr<MeshSet> loadMeshDir(const std::string& dir, const LoadOptions& options = {});
 
 // Loads in-memory files as one folder (references may cross files). Used by the above and by
 // tests; files are read in the order given.
-LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache = nullptr);
+LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache = nullptr,
+                         const LoadOptions& options = {});
 
 }  // namespace trellis::config::appmesh

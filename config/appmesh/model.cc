@@ -18,11 +18,18 @@ const char* toString(InputFormat format) {
       return "appmesh.k8s.aws/v1beta2";
     case InputFormat::kTrellis:
       return "trellis.dev/v1";
+    case InputFormat::kCloudFormation:
+      return "CloudFormation";
+    case InputFormat::kTerraform:
+      return "Terraform";
   }
   return "?";
 }
 
-std::string Source::label() const { return absl::StrCat(file, " (document ", document, ")"); }
+std::string Source::label() const {
+  if (!resource.empty()) return absl::StrCat(file, " (resource ", resource, ")");
+  return absl::StrCat(file, " (document ", document, ")");
+}
 
 int64_t Duration::toMillis() const {
   if (unit == DurationUnit::kMs) return value;

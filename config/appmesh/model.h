@@ -23,6 +23,8 @@ enum class InputFormat {
   kDescribe,    // aws appmesh describe-*/create-*/update-* output: {"virtualNode": {...}}
   kKubernetes,  // appmesh.k8s.aws/v1beta2 objects
   kTrellis,     // trellis.dev/v1 documents (Endpoints, Sidecar)
+  kCloudFormation,  // AWS::AppMesh::* resources of a CloudFormation template (frontend.h)
+  kTerraform,       // aws_appmesh_* resources of Terraform configuration or state (frontend.h)
 };
 const char* toString(InputFormat format);
 
@@ -33,8 +35,12 @@ struct Source {
   std::string specPath = "spec";  // path of the resource's spec inside the document
   std::string k8sNamespace;  // Kubernetes objects only: metadata.namespace ("default" if unset)
   std::string k8sName;       // Kubernetes objects only: metadata.name
+  // Resources read by a front-end (CloudFormation, Terraform): the resource's name in that
+  // language, e.g. "ColorTellerNode" or "aws_appmesh_virtual_node.colorteller".
+  std::string resource;
 
-  // "colorteller.yaml (document 2)"
+  // "colorteller.yaml (document 2)", or "mesh.yaml (resource ColorTellerNode)" for a resource a
+  // front-end read.
   std::string label() const;
 };
 

@@ -3,7 +3,7 @@
 //
 //   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]
 //                                [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level L]
-//   trellis-cp validate DIR
+//   trellis-cp validate DIR [load options: --parameter, --import-value, --var, --strict]
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
 // HTTP, signals, and every rebuild); gRPC runs the ADS streams on its own threads and reads the
@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <iostream>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -41,18 +42,26 @@ constexpr auto kDebounce = std::chrono::milliseconds(100);
 int usage(const std::string& error) {
   if (!error.empty()) std::cerr << "trellis-cp: " << error << "\n";
   std::cerr << "usage: trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]"
-               " [--no-default-retry-policy] [--egress-allowed-hosts=LIST]"
+               " [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [LOAD OPTIONS]"
                " [--log-level trace|debug|info|warning|error]\n"
-               "       trellis-cp validate DIR\n"
+               "       trellis-cp validate DIR [LOAD OPTIONS]\n"
                "  --egress-allowed-hosts=LIST  under egressFilter DROP_ALL, the hosts outside the mesh a\n"
                "                               node may still reach (HTTP Host or TLS SNI): comma-separated\n"
                "                               host names or *. suffix patterns; default *.amazonaws.com,\n"
-               "                               empty allows nothing\n";
+               "                               empty allows nothing\n"
+               "LOAD OPTIONS (values the mesh folder's templates and Terraform files leave open):\n"
+               "  --parameter NAME=VALUE       a CloudFormation template parameter (overrides its Default)\n"
+               "  --import-value NAME=VALUE    a CloudFormation export, for Fn::ImportValue\n"
+               "  --var NAME=VALUE             a Terraform input variable (overrides its default)\n"
+               "  --strict                     Kubernetes fields an App Mesh CRD does not define are errors\n"
+               "                               (by default warnings: the API server pruned them)\n";
   return 2;
 }
 
-int validate(const std::string& dir) {
-  trellis::cp::MeshBuild build = trellis::cp::buildMesh(dir);
+int validate(const std::string& dir, const trellis::cp::BuildOptions& options) {
+  trellis::cp::MeshBuild build = trellis::cp::buildMesh(dir, options);
+  for (const std::string& warning : build.warnings) std::cout << "warning: " << warning << "\n";
+  for (const std::string& note : build.notes) std::cout << note << "\n";
   if (!build.errors.empty()) {
     for (const std::string& error : build.errors) std::cout << error << "\n";
     std::cout << dir << ": " << build.errors.size() << " error(s)\n";
@@ -64,6 +73,21 @@ int validate(const std::string& dir) {
   }
   std::cout << dir << ": valid; " << build.nodes.size() << " node(s), " << resources << " xDS resource(s)\n";
   return 0;
+}
+
+// NAME=VALUE into `into`; false (with the reason in `error`) if malformed or given twice.
+bool parseAssignment(const std::string& flag, const std::string& text, std::map<std::string, std::string>& into,
+                     std::string& error) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    error = flag + " takes NAME=VALUE, got '" + text + "'";
+    return false;
+  }
+  if (!into.emplace(text.substr(0, eq), text.substr(eq + 1)).second) {
+    error = flag + " " + text.substr(0, eq) + " is given twice";
+    return false;
+  }
+  return true;
 }
 
 int serve(const std::string& dir, const std::string& listen, const std::string& admin_listen,
@@ -153,18 +177,31 @@ int main(int argc, char** argv) {
   std::string admin = "127.0.0.1:15011";
   std::chrono::seconds dns_refresh{30};
   trellis::cp::BuildOptions build_options;
-  if (argc >= 2 && std::string(argv[1]) == "validate") {
-    if (argc != 3) return usage("validate takes exactly one folder");
-    return validate(argv[2]);
+  const bool validating = argc >= 2 && std::string(argv[1]) == "validate";
+  if (validating) {
+    if (argc < 3 || argv[2][0] == '-') return usage("validate takes a folder");
+    dir = argv[2];
   }
-  for (int i = 1; i < argc; ++i) {
+  for (int i = validating ? 3 : 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](std::string& out) {
       if (i + 1 >= argc) return false;
       out = argv[++i];
       return true;
     };
-    if (arg == "--mesh-dir") {
+    if (arg == "--parameter" || arg == "--import-value" || arg == "--var") {
+      std::string text;
+      std::string error;
+      if (!value(text)) return usage(arg + " needs NAME=VALUE");
+      auto& into = arg == "--parameter"      ? build_options.load.parameters
+                   : arg == "--import-value" ? build_options.load.importValues
+                                             : build_options.load.variables;
+      if (!parseAssignment(arg, text, into, error)) return usage(error);
+    } else if (arg == "--strict") {
+      build_options.load.strict = true;
+    } else if (validating) {
+      return usage("validate takes only load options, not '" + arg + "'");
+    } else if (arg == "--mesh-dir") {
       if (!value(dir)) return usage("--mesh-dir needs a folder");
     } else if (arg == "--listen") {
       if (!value(listen)) return usage("--listen needs host:port");
@@ -203,6 +240,7 @@ int main(int argc, char** argv) {
       return usage("unknown argument '" + arg + "'");
     }
   }
+  if (validating) return validate(dir, build_options);
   if (dir.empty()) return usage("--mesh-dir DIR is required");
   return serve(dir, listen, admin, dns_refresh, build_options);
 }

@@ -81,9 +81,11 @@ MeshBuild buildWith(const std::string& dir, am::ParseCache* cache, const BuildOp
   auto scratch = std::make_shared<std::pair<am::LoadResult, am::TranslateResult>>();
   build.scratch = scratch;
   am::LoadResult& loaded = scratch->first;
-  loaded = am::loadMeshDirWithErrors(dir, cache);
+  loaded = am::loadMeshDirWithErrors(dir, cache, options.load);
   clock.lap("load");
   build.errors = std::move(loaded.errors);
+  build.warnings = std::move(loaded.warnings);
+  build.notes = std::move(loaded.notes);
   for (const am::ValidationError& error : am::validate(loaded.mesh)) build.errors.push_back(error.toString());
   clock.lap("validate");
   if (!build.errors.empty()) return build;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/appmesh/load_options.h"
 #include "xds/server/node_resources.h"
 
 namespace trellis::cp {
@@ -20,6 +21,8 @@ using xds::server::NodeResources;
 struct MeshBuild {
   std::map<std::string, NodeResources> nodes;  // by node id (the proxy's node.id)
   std::vector<std::string> errors;             // empty: the build is valid
+  std::vector<std::string> warnings;           // the loader's: accepted, worth knowing
+  std::vector<std::string> notes;              // the loader's summary lines (what was skipped)
   // Where the build's time went, for the log line of each build (empty if the builder does not
   // say): e.g. "load 80 ms, validate 4 ms, translate 12 ms, pack 9 ms".
   std::string phases;
@@ -37,6 +40,8 @@ struct BuildOptions {
   // Under egressFilter DROP_ALL, the hosts outside the mesh still reachable (by HTTP Host or TLS
   // SNI): host names or "*." suffix patterns, lower case (--egress-allowed-hosts=LIST).
   std::vector<std::string> egress_allowed_hosts = {"*.amazonaws.com"};
+  // Template parameters, Terraform variables, --strict (config/appmesh/frontend.h).
+  config::appmesh::LoadOptions load;
 };
 
 // The builder linked into trellis-cp (target //xds/cp:mesh_builder).

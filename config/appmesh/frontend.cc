@@ -1,0 +1,21 @@
+// The front-end registry: each front-end in turn is asked whether a file is its format. A new
+// front-end adds its test to readWithFrontend and, if it reads non-YAML text, to isRawTextFile.
+#include "config/appmesh/frontend.h"
+
+namespace trellis::config::appmesh {
+
+std::optional<FrontendResult> readWithFrontend(const InputFile& file,
+                                               const std::vector<YAML::Node>* documents,
+                                               const LoadOptions& options) {
+  (void)file;
+  (void)documents;
+  (void)options;
+  return std::nullopt;
+}
+
+bool isRawTextFile(const std::string& name) {
+  (void)name;
+  return false;
+}
+
+}  // namespace trellis::config::appmesh
