@@ -344,6 +344,8 @@ TEST(YamlToProtoTest, RejectsUnknownOrMissingAnyTypes) {
             "trellis.extensions.filters.http.egress_policy.v1.EgressPolicy, type.googleapis.com/"
             "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate, type.googleapis.com/"
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions, type.googleapis.com/"
+            "envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig, "
+            "type.googleapis.com/"
             "trellis.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma, type.googleapis.com/"
       "envoy.extensions.access_loggers.file.v3.FileAccessLog)");
   EXPECT_EQ(errorOf<envoy::config::listener::v3::Filter>(

@@ -52,7 +52,7 @@ asio::awaitable<Http1ServerConnection::HeadResult> Http1ServerConnection::readHe
       in_.ensureAllocated();
       auto hot = options_.idle_timeout.count() == 0 ? kHotIdle : std::min(kHotIdle, idle_left);
       deadline.arm(hot, Wait::IdleHot);
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), in_.freeSpace()), kNoThrow);
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), readSize()), kNoThrow);
       deadline.disarm();
       if (!ec && !deadline.closed()) {
         in_.commit(n);
@@ -98,7 +98,7 @@ asio::awaitable<Http1ServerConnection::HeadResult> Http1ServerConnection::readHe
       deadline.disarm();
       co_return HeadResult::TooLarge;
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), in_.freeSpace()), kNoThrow);
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), readSize()), kNoThrow);
     if (ec) {
       bool started = parsed_ > in_.begin() || n > 0;
       if (deadline.expired(Wait::RequestHeaders)) co_return HeadResult::Timeout;
@@ -126,14 +126,14 @@ void Http1ServerConnection::consumeHead() {
 asio::awaitable<error_code> Http1ServerConnection::readMore() {
   in_.ensureAllocated();
   if (in_.freeSpace() == 0) in_.compact();
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), in_.freeSpace()), kNoThrow);
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), readSize()), kNoThrow);
   if (!ec) in_.commit(n);
   co_return ec;
 }
 
 asio::awaitable<error_code> Http1ServerConnection::readMoreKeeping(size_t limit) {
   if (!in_.reserveForRead(limit)) co_return asio::error::no_buffer_space;
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), in_.freeSpace()), kNoThrow);
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.writePtr(), readSize()), kNoThrow);
   if (!ec) in_.commit(n);
   co_return ec;
 }

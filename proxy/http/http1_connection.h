@@ -27,6 +27,9 @@ struct ConnectionOptions {
   std::chrono::milliseconds request_headers_timeout{0};  // 0 disables
   uint32_t max_request_headers_bytes = 60 * 1024;
   uint32_t max_headers_count = 100;
+  // The most bytes one read takes from the socket (per_connection_buffer_limit_bytes); 0: as
+  // many as the buffer has room for.
+  uint32_t read_limit = 0;
 };
 
 class Http1ServerConnection {
@@ -77,6 +80,11 @@ class Http1ServerConnection {
  private:
   boost::asio::ip::tcp::socket socket_;
   const ConnectionOptions& options_;
+  // How much the next read may take: the buffer's free space, at most options_.read_limit.
+  size_t readSize() const {
+    const size_t room = in_.freeSpace();
+    return options_.read_limit != 0 && options_.read_limit < room ? options_.read_limit : room;
+  }
   Buffer in_;   // downstream bytes
   Buffer out_;  // serialized heads and local replies
   Parser parser_;

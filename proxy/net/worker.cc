@@ -201,7 +201,14 @@ void Worker::closeAcceptor(ActiveListener& al) {
 
 void Worker::accept(ActiveListener& al) {
   al.acceptor->async_accept([this, &al](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !al.acceptor->is_open()) return;
+    if (ec == asio::error::operation_aborted) return;
+    if (!al.acceptor->is_open()) {
+      // The accept completed just before closeAcceptor closed the socket (the handler was
+      // already queued): the connection is taken from the queue, so it is served like the
+      // ones closeAcceptor took, not dropped.
+      if (!ec) admit(al.listener, std::move(socket));
+      return;
+    }
     if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
         ec == asio::error::no_memory) {
       // Accepting again at once would fail again at once (the connection stays queued): a
@@ -229,10 +236,32 @@ void Worker::accept(ActiveListener& al) {
       spdlog::warn("listener {}: accept failed: {}", al.listener->name, ec.message());
     } else {
       al.backoff_delay = std::chrono::milliseconds(0);
-      factory_(*this, al.listener, std::move(socket));
+      admit(al.listener, std::move(socket));
     }
     accept(al);
   });
+}
+
+void Worker::admit(const std::shared_ptr<const Listener>& listener, tcp::socket socket) {
+  // Reserve a place under each limit; the session the factory registers takes its own places
+  // (registerSession), so the reservations go back once the factory returns.
+  ConnectionCount* own = listener->connections;
+  if (global_connections_ && !global_connections_->tryReserve()) {
+    if (listener->listener_stats) inc(listener->listener_stats->shard(id_).downstream_global_cx_overflow);
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  if (own && !own->tryReserve()) {
+    if (global_connections_) global_connections_->release();
+    if (listener->listener_stats) inc(listener->listener_stats->shard(id_).downstream_cx_overflow);
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  factory_(*this, listener, std::move(socket));
+  if (own) own->release();
+  if (global_connections_) global_connections_->release();
 }
 
 void Worker::resumePausedAccepts() {
@@ -243,10 +272,16 @@ void Worker::resumePausedAccepts() {
 
 std::list<Session*>::iterator Worker::registerSession(Session* s) {
   active_connections_.fetch_add(1, std::memory_order_relaxed);
+  if (global_connections_) global_connections_->active.fetch_add(1, std::memory_order_relaxed);
+  if (const Listener* l = s->listener(); l && l->connections) l->connections->active.fetch_add(1, std::memory_order_relaxed);
   return sessions_.insert(sessions_.end(), s);
 }
 
 void Worker::unregisterSession(std::list<Session*>::iterator it) {
+  if (const Listener* l = (*it)->listener(); l && l->connections) {
+    l->connections->active.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (global_connections_) global_connections_->release();
   sessions_.erase(it);
   active_connections_.fetch_sub(1, std::memory_order_relaxed);
   resumePausedAccepts();  // a descriptor was freed

@@ -47,6 +47,9 @@ class Worker {
   using OutlierSink =
       std::function<void(const std::string& cluster, const boost::asio::ip::tcp::endpoint& host, OutlierSignal)>;
   void setOutlierSink(OutlierSink sink) { outlier_sink_ = std::move(sink); }
+  // Every worker's downstream connections together, against the global limit (overload
+  // manager). Set before start(); null: not counted.
+  void setGlobalConnections(ConnectionCount* global) { global_connections_ = global; }
   void reportOutlier(const Cluster& cluster, const Endpoint& host, OutlierSignal signal) {
     if (outlier_sink_) outlier_sink_(cluster.name, host.address, signal);
   }
@@ -121,6 +124,9 @@ class Worker {
   // Accepts what is queued (without waiting) and closes the listening socket.
   void closeAcceptor(ActiveListener& al);
   void resumePausedAccepts();
+  // Below the global and the listener's connection limits: hands the socket to the factory.
+  // Otherwise closes it and counts the overflow.
+  void admit(const std::shared_ptr<const Listener>& listener, boost::asio::ip::tcp::socket socket);
   static bool inScope(const Listener& listener, DrainScope scope);
 
   uint32_t id_;
@@ -142,6 +148,7 @@ class Worker {
   std::vector<const Listener*> discouraged_;  // listeners whose connections drain
   std::function<void()> on_empty_;
   std::atomic<int64_t> active_connections_{0};
+  ConnectionCount* global_connections_ = nullptr;
 };
 
 }  // namespace trellis::proxy

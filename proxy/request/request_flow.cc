@@ -32,9 +32,9 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // How many blocks a worker may lend to hot keep-alive connections (see Http1ServerConnection).
 constexpr size_t kHotBlocksPerWorker = 128;
 
-http::ConnectionOptions connectionOptions(const HttpOptions& http) {
+http::ConnectionOptions connectionOptions(const HttpOptions& http, const Listener& listener) {
   return http::ConnectionOptions{http.idle_timeout, http.request_headers_timeout, http.max_request_headers_bytes,
-                                 http.max_headers_count};
+                                 http.max_headers_count, listener.buffer_limit};
 }
 
 bool isIdempotent(std::string_view m) {
@@ -76,7 +76,7 @@ RequestFlow::RequestFlow(Worker& worker, std::shared_ptr<const Listener> listene
       chain_(chain),
       hcm_(&*listener_->filter_chains[chain].http),
       facts_(std::move(facts)),
-      options_(connectionOptions(hcm_->http)),
+      options_(connectionOptions(hcm_->http, *listener_)),
       conn_(std::move(socket), worker.buffers(), options_),
       deadline_(conn_.socket().get_executor(), conn_.socket()),
       request_head_(worker.buffers()),

@@ -12,6 +12,7 @@
 #include "proxy/server/status_page.h"
 #include "xds/admin/json.h"
 #include "proxy/server/node_identity.h"
+#include "proxy/server/overload_settings.h"
 #include "proxy/server/upstream_health.h"
 #include "proxy/snapshot/compile.h"
 #include "proxy/stats/exposition.h"
@@ -113,8 +114,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::boot
   if (!admin.ok()) return admin.status();
   auto node = resolveNode(bootstrap.node(), options.getenv);
   if (!node.ok()) return node.status();
+  auto overload = readOverloadSettings(bootstrap);
+  if (!overload.ok()) return overload.status();
+  for (const std::string& warning : overload->warnings) spdlog::warn("bootstrap: {}", warning);
   auto stats = std::make_unique<StatsStore>(options.concurrency + 1);
   auto state = std::make_unique<XdsState>(bootstrap);
+  state->setListenerConnectionLimits(overload->listener_connection_limits);
   auto log_files = std::make_unique<accesslog::LogFiles>(options.concurrency, *stats);
   state->setLogFiles(log_files.get());
   auto snapshot = state->compileCurrent(*stats);
@@ -124,6 +129,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::create(const envoy::config::boot
   server->node_ = *node;
   server->state_ = std::move(state);
   server->log_files_ = std::move(log_files);
+  server->global_connections_.max.store(overload->global_max_connections);
   server->snapshot_ = *snapshot;
   if (bootstrap.has_dynamic_resources()) {
     auto target = xdsTarget(bootstrap, *server->snapshot_);
@@ -154,6 +160,8 @@ absl::Status Server::start() {
   });
   for (uint32_t i = 0; i < options_.concurrency; ++i) {
     auto w = std::make_unique<Worker>(i, &startConnection);
+    // Counted only under a global limit: otherwise no connection pays for a shared write.
+    if (global_connections_.max.load() > 0) w->setGlobalConnections(&global_connections_);
     // A worker's outlier signal is handled on the main thread.
     w->setOutlierSink([this](const std::string& cluster, const tcp::endpoint& host, OutlierSignal signal) {
       asio::post(ctx_, [this, cluster, host, signal] {

@@ -115,7 +115,9 @@ class Server {
 
   ServerOptions options_;
   std::unique_ptr<StatsStore> stats_;
-  std::unique_ptr<accesslog::LogFiles> log_files_;  // flushed once the workers have stopped
+  std::unique_ptr<accesslog::LogFiles> log_files_;
+  // Every worker's downstream connections, against the overload manager's global limit.
+  ConnectionCount global_connections_;  // flushed once the workers have stopped
   boost::asio::io_context ctx_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;

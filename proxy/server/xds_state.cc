@@ -92,6 +92,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> XdsState::compile(const Dynamic&
   using ClusterProto = envoy::config::cluster::v3::Cluster;
   CompileInput in;
   in.log_files = log_files_;
+  in.listener_connection_limits = &listener_limits_;
   const auto& sr = bootstrap_.static_resources();
   for (int i = 0; i < sr.listeners_size(); ++i) {
     in.listeners.push_back({sr.listeners(i), "static_resources.listeners[" + std::to_string(i) + "]"});

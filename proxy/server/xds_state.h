@@ -50,6 +50,8 @@ class XdsState {
 
   // Where compiled access logs open their files (owned by the server; null: none are opened).
   void setLogFiles(accesslog::LogFiles* files) { log_files_ = files; }
+  // Listener connection limits by name, from the bootstrap's runtime (owned by the server).
+  void setListenerConnectionLimits(std::map<std::string, int64_t> limits) { listener_limits_ = std::move(limits); }
 
  private:
   template <class T>
@@ -75,6 +77,7 @@ class XdsState {
 
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
   accesslog::LogFiles* log_files_ = nullptr;
+  std::map<std::string, int64_t> listener_limits_;
   Dynamic dynamic_;
   Assignments assignments_;
   std::map<std::string, std::string> versions_;  // type URL -> last accepted version

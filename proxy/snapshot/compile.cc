@@ -451,8 +451,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInp
     if (!names.insert(src.resource.name()).second) {
       return invalid(join(src.path, "name"), absl::StrCat("duplicate listener name '", src.resource.name(), "'"));
     }
+    int64_t limit = 0;
+    if (input.listener_connection_limits) {
+      auto it = input.listener_connection_limits->find(src.resource.name());
+      if (it != input.listener_connection_limits->end()) limit = it->second;
+    }
     auto l = compile_internal::compileListener(src.resource, src.path, rds, snap->clusters,
-                                               input.require_known_clusters, stats, input.log_files);
+                                               input.require_known_clusters, stats, input.log_files, limit);
     if (!l.ok()) return l.status();
     if ((*l)->bind_to_port &&
         !addresses.emplace((*l)->address.address().to_string(), (*l)->address.port()).second &&

@@ -7,6 +7,7 @@
 // with the message and the running snapshot stays in place.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ struct CompileInput {
   // Opens the access log files the listeners name, shared across snapshots by path (owned by
   // the server). Null: access logs are checked but nothing is opened or written.
   accesslog::LogFiles* log_files = nullptr;
+  // Listener connection limits by listener name (runtime keys
+  // envoy.resource_limits.listener.<name>.connection_limit); a listener not named is unlimited.
+  const std::map<std::string, int64_t>* listener_connection_limits = nullptr;
 };
 
 absl::StatusOr<std::shared_ptr<const Snapshot>> compileSnapshot(const CompileInput& input, StatsStore& stats);

@@ -492,7 +492,7 @@ absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
                                      "eds_cluster_config", "least_request_lb_config", "load_balancing_policy",
                                      "common_lb_config", "health_checks", "outlier_detection", "circuit_breakers",
                                      "cleanup_interval", "original_dst_lb_config", "http2_protocol_options",
-                                     "typed_extension_protocol_options"});
+                                     "typed_extension_protocol_options", "per_connection_buffer_limit_bytes"});
       !st.ok()) {
     return st;
   }
@@ -504,6 +504,12 @@ absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
   }
   auto out = std::make_shared<Cluster>();
   out->name = c.name();
+  if (c.has_per_connection_buffer_limit_bytes()) {
+    if (c.per_connection_buffer_limit_bytes().value() == 0) {
+      return invalid(join(path, "per_connection_buffer_limit_bytes"), "must be greater than 0");
+    }
+    out->buffer_limit = c.per_connection_buffer_limit_bytes().value();
+  }
   out->index = index;
   out->stats = stats.cluster(c.name());
   out->resources = stats.resources(c.name());

@@ -58,12 +58,13 @@ absl::StatusOr<std::shared_ptr<const Cluster>> compileCluster(
     const envoy::config::endpoint::v3::ClusterLoadAssignment* eds, const std::string& eds_path, StatsStore& stats);
 
 // compile_listener.cc. `rds` holds the delivered route configurations by name; a listener whose
-// RDS configuration has not arrived gets an empty table (404 until it does).
+// RDS configuration has not arrived gets an empty table (404 until it does). `connection_limit`
+// is the listener's runtime connection limit (0: unlimited).
 absl::StatusOr<std::shared_ptr<const Listener>> compileListener(
     const envoy::config::listener::v3::Listener& l, const std::string& path,
     const absl::flat_hash_map<std::string, const Sourced<envoy::config::route::v3::RouteConfiguration>*>& rds,
     const std::vector<std::shared_ptr<const Cluster>>& clusters, bool require_known_clusters, StatsStore& stats,
-    accesslog::LogFiles* log_files);
+    accesslog::LogFiles* log_files, int64_t connection_limit = 0);
 
 // compile_access_log.cc. An HTTP connection manager's access_log entries; the request headers
 // their formats read are added to `headers`. `log_files` opens the files (null: the config is

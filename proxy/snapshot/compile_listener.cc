@@ -378,15 +378,23 @@ absl::StatusOr<std::shared_ptr<const Listener>> compileListener(const lv3::Liste
                                                                 const RdsMap& rds,
                                                                 const std::vector<std::shared_ptr<const Cluster>>& clusters,
                                                                 bool require_known_clusters, StatsStore& stats,
-                                                                accesslog::LogFiles* log_files) {
+                                                                accesslog::LogFiles* log_files,
+                                                                int64_t connection_limit) {
   if (auto st = onlyFields(l, path, {"name", "address", "filter_chains", "default_filter_chain", "traffic_direction",
                                      "listener_filters", "listener_filters_timeout",
-                                     "continue_on_listener_filters_timeout", "use_original_dst", "bind_to_port"});
+                                     "continue_on_listener_filters_timeout", "use_original_dst", "bind_to_port",
+                                     "per_connection_buffer_limit_bytes"});
       !st.ok()) {
     return st;
   }
   if (l.name().empty()) return invalid(join(path, "name"), "a listener name is required");
   auto out = std::make_shared<Listener>();
+  if (l.has_per_connection_buffer_limit_bytes()) {
+    if (l.per_connection_buffer_limit_bytes().value() == 0) {
+      return invalid(join(path, "per_connection_buffer_limit_bytes"), "must be greater than 0");
+    }
+    out->buffer_limit = l.per_connection_buffer_limit_bytes().value();
+  }
   out->name = l.name();
   {
     google::protobuf::io::StringOutputStream stream(&out->source);
@@ -454,6 +462,11 @@ absl::StatusOr<std::shared_ptr<const Listener>> compileListener(const lv3::Liste
   }
   std::string addr_name = absl::StrCat(out->address.address().to_string(), "_", out->address.port());
   out->listener_stats = stats.listener(addr_name);
+  if (connection_limit > 0) {
+    // Counted only when limited: an unlimited listener costs its connections no shared write.
+    out->connections = stats.listenerConnections(out->name);
+    out->connections->max.store(connection_limit, std::memory_order_relaxed);
+  }
   return std::shared_ptr<const Listener>(std::move(out));
 }
 

@@ -659,7 +659,7 @@ INSTANTIATE_TEST_SUITE_P(
                             "name, type, connect_timeout, lb_policy, load_assignment, eds_cluster_config, "
                             "least_request_lb_config, load_balancing_policy, common_lb_config, health_checks, "
                             "outlier_detection, circuit_breakers, cleanup_interval, original_dst_lb_config, "
-                            "http2_protocol_options, typed_extension_protocol_options)"},
+                            "http2_protocol_options, typed_extension_protocol_options, per_connection_buffer_limit_bytes)"},
         RejectExactly{"breaker_two_defaults",
                       redWith("    circuit_breakers: {thresholds: [{max_connections: 1}, {priority: DEFAULT}]}\n"),
                       kC0 + "circuit_breakers.thresholds[1].priority: a second entry for DEFAULT (one entry per priority)"},

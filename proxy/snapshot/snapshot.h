@@ -129,6 +129,8 @@ struct Cluster {
   CircuitBreakerConfig circuit_breakers;
   ClusterStats* stats = nullptr;  // owned by the StatsStore, outlives every snapshot
   ClusterResources* resources = nullptr;  // likewise
+  // per_connection_buffer_limit_bytes: as Listener::buffer_limit, for upstream connections.
+  uint32_t buffer_limit = 0;
 };
 
 struct StringMatch {
@@ -323,6 +325,15 @@ struct Listener {
   // transport_protocol, application_protocols).
   bool chains_need_tls = false;
   ListenerStats* listener_stats = nullptr;
+  // The listener's open connections and its limit (runtime key
+  // envoy.resource_limits.listener.<name>.connection_limit), shared by the workers and kept
+  // across updates of the listener by name.
+  ConnectionCount* connections = nullptr;
+  // per_connection_buffer_limit_bytes: the most bytes read from a downstream connection at a
+  // time. Trellis forwards what it read before reading more, so this bounds what a connection
+  // holds per direction (a request head excepted: max_request_headers_kb bounds it). 0: one
+  // standard block (BufferPool::kBlockSize, 16 KiB).
+  uint32_t buffer_limit = 0;
 };
 
 struct Snapshot {

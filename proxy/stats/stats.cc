@@ -68,6 +68,12 @@ ListenerStats* StatsStore::listener(const std::string& n) { return findOrCreate(
 TcpProxyStats* StatsStore::tcpProxy(const std::string& p) { return findOrCreate(tcp_proxies_, p, shards_); }
 ClusterStats* StatsStore::cluster(const std::string& n) { return findOrCreate(clusters_, n, shards_); }
 
+ConnectionCount* StatsStore::listenerConnections(const std::string& listener) {
+  auto& slot = listener_connections_[listener];
+  if (!slot) slot = std::make_unique<ConnectionCount>();
+  return slot.get();
+}
+
 ClusterResources* StatsStore::resources(const std::string& cluster) {
   auto& slot = resources_[cluster];
   if (!slot) slot = std::make_unique<ClusterResources>();

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/stats/connection_count.h"
 #include "proxy/stats/histogram.h"
 
 namespace trellis::proxy {
@@ -80,7 +81,9 @@ std::string_view responseFlagName(ResponseFlag f);
   COUNTER(egress_denied_http)              \
   COUNTER(egress_denied_tcp)               \
   COUNTER(egress_denied_tls)              \
-  COUNTER(downstream_cx_accept_backoff)
+  COUNTER(downstream_cx_accept_backoff)    \
+  COUNTER(downstream_cx_overflow)          \
+  COUNTER(downstream_global_cx_overflow)
 
 // envoy.filters.network.tcp_proxy, as "tcp.<stat_prefix>.<name>" (Envoy's names).
 #define ALL_TCP_PROXY_STATS(COUNTER, GAUGE, HISTOGRAM)     \
@@ -398,6 +401,8 @@ class StatsStore {
   TcpProxyStats* tcpProxy(const std::string& stat_prefix);
   ClusterStats* cluster(const std::string& name);
   ClusterResources* resources(const std::string& cluster);
+  // The open connections of the listener of that name (kept across its updates).
+  ConnectionCount* listenerConnections(const std::string& listener);
   // `address` as "ip:port" (IPv6 in brackets).
   HostCounters* host(const std::string& cluster, const std::string& address);
   size_t shardCount() const { return shards_; }
@@ -423,6 +428,7 @@ class StatsStore {
   std::map<std::string, std::unique_ptr<TcpProxyStats>> tcp_proxies_;
   std::map<std::string, std::unique_ptr<ClusterStats>> clusters_;
   std::map<std::string, std::unique_ptr<ClusterResources>> resources_;
+  std::map<std::string, std::unique_ptr<ConnectionCount>> listener_connections_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<HostCounters>> hosts_;
   ServerStats server_;
   FilesystemStats filesystem_;

@@ -303,10 +303,13 @@ asio::awaitable<void> TcpProxySession::pump(bool from_client) {
   }
 
   buf.ensureAllocated();
+  // per_connection_buffer_limit_bytes of the side read from caps each read.
+  const uint32_t limit = from_client ? listener_->buffer_limit : (cluster_ ? cluster_->buffer_limit : 0);
+  const size_t read_size = limit != 0 && limit < buf.capacity() ? limit : buf.capacity();
   while (!closed_) {
     // One block, read only once the previous bytes are written: a peer that does not read
     // stops this side's reading, and the kernel's buffers push back on the sender.
-    auto [rec, n] = co_await from.async_read_some(asio::buffer(buf.base(), buf.capacity()), kNoThrow);
+    auto [rec, n] = co_await from.async_read_some(asio::buffer(buf.base(), read_size), kNoThrow);
     if (closed_) break;
     if (n > 0) {
       if (tcp_read) countTcp(tcp_read, n);

@@ -34,6 +34,13 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   ClusterStatsShard* stats() { return stats_ ? &stats_->shard(shard_) : nullptr; }
   // The connect completed: upstream_cx_length_ms runs from here to the destructor.
   void markEstablished(std::chrono::steady_clock::time_point at) { established_at_ = at; }
+  // The most bytes one read takes (the cluster's per_connection_buffer_limit_bytes; 0: the
+  // buffer's free space).
+  void setReadLimit(uint32_t limit) { read_limit_ = limit; }
+  size_t readSize() const {
+    const size_t room = buffer_.freeSpace();
+    return read_limit_ != 0 && read_limit_ < room ? read_limit_ : room;
+  }
 
  private:
   friend class UpstreamPools;
@@ -44,6 +51,7 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   size_t shard_;
   HostCounters* host_;
   ClusterResources* resources_;
+  uint32_t read_limit_ = 0;
   bool idle_ = false;
   bool watched_ = false;
   uint64_t idle_generation_ = 0;

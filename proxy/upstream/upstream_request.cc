@@ -38,6 +38,7 @@ asio::awaitable<UpstreamFailure> Http1UpstreamRequest::connect(BufferPool& buffe
   conn_ = std::make_shared<UpstreamConnection>(ex, buffers, cluster.stats, shard, endpoint.counters,
                                                cluster.resources);
   conn_->setEndpoint(endpoint.address);
+  conn_->setReadLimit(cluster.buffer_limit);
   parser_.reset();
   attach(deadline);
   deadline.arm(cluster.connect_timeout, Deadline::Wait::Connect);
@@ -99,7 +100,7 @@ asio::awaitable<Http1UpstreamRequest::HeadOutcome> Http1UpstreamRequest::readHea
       out.failure = UpstreamFailure::HeadersTooLarge;
       co_return out;
     }
-    auto [ec, n] = co_await conn_->socket().async_read_some(asio::buffer(ub.writePtr(), ub.freeSpace()), kNoThrow);
+    auto [ec, n] = co_await conn_->socket().async_read_some(asio::buffer(ub.writePtr(), conn_->readSize()), kNoThrow);
     if (ec) {
       out.failure = deadline.expired(Deadline::Wait::Response) ? UpstreamFailure::Timeout : UpstreamFailure::Reset;
       co_return out;
@@ -117,7 +118,7 @@ void Http1UpstreamRequest::consumeHead() {
 
 asio::awaitable<error_code> Http1UpstreamRequest::readMore() {
   Buffer& ub = conn_->buffer();
-  auto [ec, n] = co_await conn_->socket().async_read_some(asio::buffer(ub.writePtr(), ub.freeSpace()), kNoThrow);
+  auto [ec, n] = co_await conn_->socket().async_read_some(asio::buffer(ub.writePtr(), conn_->readSize()), kNoThrow);
   if (!ec) ub.commit(n);
   co_return ec;
 }

@@ -190,6 +190,16 @@ constexpr FieldNumber kFields[] = {
     {"envoy.config.bootstrap.v3.Bootstrap", "stats_flush_interval", 7},
     {"envoy.config.bootstrap.v3.Bootstrap.DynamicResources", "ads_config", 3},
     {"envoy.config.bootstrap.v3.Admin", "ignore_global_conn_limit", 6},
+    {"envoy.config.bootstrap.v3.Bootstrap", "overload_manager", 15},
+    {"envoy.config.bootstrap.v3.Bootstrap", "layered_runtime", 17},
+    {"envoy.config.bootstrap.v3.LayeredRuntime", "layers", 1},
+    {"envoy.config.bootstrap.v3.RuntimeLayer", "static_layer", 2},
+    {"envoy.config.overload.v3.OverloadManager", "resource_monitors", 2},
+    {"envoy.config.overload.v3.OverloadManager", "actions", 3},
+    {"envoy.config.overload.v3.ResourceMonitor", "typed_config", 3},
+    {"envoy.config.overload.v3.Trigger", "threshold", 2},
+    {"envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
+     "max_active_downstream_connections", 1},
     {"envoy.service.discovery.v3.DiscoveryRequest", "error_detail", 6},
     {"envoy.service.discovery.v3.DiscoveryResponse", "control_plane", 6},
     {"google.rpc.Status", "details", 3},
@@ -257,7 +267,7 @@ TEST_F(FieldNumbersTest, LbPolicyKeepsFourUnused) {
 TEST_F(FieldNumbersTest, KnownTypesHaveTypeUrls) {
   ASSERT_EQ(resourceTypes().size(), 4u);
   EXPECT_EQ(typeUrl(*resourceTypes()[0]), "type.googleapis.com/envoy.config.listener.v3.Listener");
-  ASSERT_EQ(extensionTypes().size(), 10u);
+  ASSERT_EQ(extensionTypes().size(), 11u);
   EXPECT_EQ(typeUrl(*extensionTypes()[2]),
             "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router");
 }

@@ -12,6 +12,7 @@
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/resource_monitors/downstream_connections/v3/downstream_connections.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "envoy/service/discovery/v3/ads.pb.h"
@@ -47,6 +48,7 @@ const std::vector<const google::protobuf::Descriptor*>& extensionTypes() {
       trellis::extensions::filters::http::egress_policy::v1::EgressPolicy::descriptor(),
       envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate::descriptor(),
       envoy::extensions::upstreams::http::v3::HttpProtocolOptions::descriptor(),
+      envoy::extensions::resource_monitors::downstream_connections::v3::DownstreamConnectionsConfig::descriptor(),
       trellis::extensions::load_balancing_policies::peak_ewma::v1::PeakEwma::descriptor(),
       envoy::extensions::access_loggers::file::v3::FileAccessLog::descriptor(),
   };
