@@ -20,6 +20,8 @@ std::string kindOf(const ordered_json& v) {
   return "null";
 }
 
+std::string sub(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
 class Checker {
  public:
   std::vector<std::string> errors;
@@ -31,11 +33,11 @@ class Checker {
                              bool required) {
     auto it = obj.find(key);
     if (it == obj.end()) {
-      if (required) fail(path + "." + key, "required");
+      if (required) fail(sub(path, key), "required");
       return nullptr;
     }
     if (!it->is_string()) {
-      fail(path + "." + key, "must be a string, got " + kindOf(*it));
+      fail(sub(path, key), "must be a string, got " + kindOf(*it));
       return nullptr;
     }
     return &*it;
@@ -46,12 +48,12 @@ class Checker {
     auto it = obj.find(key);
     if (it == obj.end()) return;
     if (!it->is_number_integer()) {
-      fail(path + "." + key, "must be an integer, got " + kindOf(*it));
+      fail(sub(path, key), "must be an integer, got " + kindOf(*it));
       return;
     }
     long v = it->get<long>();
     if (v < lo || v > hi) {
-      fail(path + "." + key, std::to_string(v) + " is outside " + std::to_string(lo) + "-" + std::to_string(hi) + unit);
+      fail(sub(path, key), std::to_string(v) + " is outside " + std::to_string(lo) + "-" + std::to_string(hi) + unit);
     }
   }
 
@@ -59,7 +61,7 @@ class Checker {
     auto it = obj.find(key);
     if (it == obj.end()) return nullptr;
     if (!it->is_array()) {
-      fail(path + "." + key, "must be a list, got " + kindOf(*it));
+      fail(sub(path, key), "must be a list, got " + kindOf(*it));
       return nullptr;
     }
     return &*it;
