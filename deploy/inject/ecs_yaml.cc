@@ -172,6 +172,7 @@ void applyEdits(YAML::Node properties, const std::vector<Edit>& edits) {
         YAML::Node old = c[f("environment")];
         YAML::Node kept(YAML::NodeType::Sequence);
         kept.SetStyle(old.Style());
+        kept.SetTag(old.Tag());
         for (size_t i = 0; i < old.size(); ++i) {
           if (i != e.env) kept.push_back(old[i]);
         }
