@@ -400,6 +400,16 @@ absl::StatusOr<InjectionResult> injectPod(const Json& metadata, const Json& spec
         settings.drain_time_s, " s): the kubelet may kill the proxy before its drain ends"));
   }
 
+  if (settings.mode == SidecarMode::kPlain) {
+    auto policy = spec.find("restartPolicy");
+    if (policy != spec.end() && policy->is_string() && policy->get<std::string>() != "Always") {
+      result.warnings.push_back(absl::StrCat(
+          "spec.restartPolicy: ", policy->get<std::string>(),
+          ": a plain sidecar container never exits, so this pod (a Job's?) never completes; use the native mode "
+          "(Kubernetes 1.29+), whose sidecar the kubelet stops when the other containers are done"));
+    }
+  }
+
   // trellis-init.
   Json init;
   init["name"] = kInitContainerName;

@@ -278,5 +278,19 @@ TEST(PodInjection, ShortGracePeriodWarns) {
   EXPECT_THAT(result->warnings[0], HasSubstr("terminationGracePeriodSeconds"));
 }
 
+TEST(PodInjection, PlainSidecarInAPodThatMustCompleteWarns) {
+  Json spec = appSpec();
+  spec["restartPolicy"] = "OnFailure";
+  InjectionSettings s = settings();
+  s.mode = SidecarMode::kPlain;
+  auto plain = injectPod(metadataWith({{"appmesh.k8s.aws/virtualNode", "front"}}), spec, enabledNamespace(), s);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(plain->warnings.size(), 1u);
+  EXPECT_THAT(plain->warnings[0], HasSubstr("never completes"));
+  auto native = injectPod(metadataWith({{"appmesh.k8s.aws/virtualNode", "front"}}), spec, enabledNamespace(), settings());
+  ASSERT_TRUE(native.ok());
+  EXPECT_TRUE(native->warnings.empty());
+}
+
 }  // namespace
 }  // namespace trellis::deploy
