@@ -361,6 +361,17 @@ absl::StatusOr<InjectionResult> injectPod(const Json& metadata, const Json& spec
           ") is one of the proxy's own ports (15000 ingress, 15001 egress, 9901 admin)"));
     }
   }
+  if (annotation(kPortsAnnotation)) {
+    auto declared = containerPorts(spec);
+    if (!declared.ok()) return declared.status();
+    for (int port : *declared) {
+      if (port == kIngressPort || port == kEgressPort || port == kAdminPort) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "spec.containers[].ports: containerPort ", port,
+            " is one of the proxy's own ports (15000 ingress, 15001 egress, 9901 admin)"));
+      }
+    }
+  }
   std::optional<std::string> egress_ignored_ports = annotation(kEgressIgnoredPortsAnnotation);
   if (egress_ignored_ports) {
     auto ports = parsePortList(*egress_ignored_ports, annotationPath(kEgressIgnoredPortsAnnotation));
@@ -437,7 +448,17 @@ absl::StatusOr<InjectionResult> injectPod(const Json& metadata, const Json& spec
   sidecar["name"] = kSidecarContainerName;
   sidecar["image"] = settings.proxy_image;
   if (settings.mode == SidecarMode::kNative) sidecar["restartPolicy"] = "Always";
-  sidecar["ports"] = Json::array({Json{{"name", "stats"}, {"containerPort", kAdminPort}, {"protocol", "TCP"}}});
+  // Port names are unique in a pod: App Mesh's name "stats" unless the app uses it already.
+  Json admin_port = Json{{"name", "stats"}, {"containerPort", kAdminPort}, {"protocol", "TCP"}};
+  for (const auto& container : spec.at("containers")) {
+    for (const auto& port : container.value("ports", Json::array())) {
+      if (port.is_object() && port.value("name", Json()) == "stats") admin_port.erase("name");
+    }
+  }
+  if (!admin_port.contains("name")) {
+    result.warnings.push_back("the app has a port named stats already: the sidecar's admin port 9901 is left unnamed");
+  }
+  sidecar["ports"] = Json::array({admin_port});
   sidecar["env"] = Json::array({envVar("APPMESH_VIRTUAL_NODE_NAME", node_name),
                                 envVar("TRELLIS_CP_ADDRESS", settings.cp_address),
                                 envVar("ENVOY_ADMIN_ACCESS_PORT", std::to_string(kAdminPort)),

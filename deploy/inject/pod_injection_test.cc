@@ -278,6 +278,23 @@ TEST(PodInjection, ShortGracePeriodWarns) {
   EXPECT_THAT(result->warnings[0], HasSubstr("terminationGracePeriodSeconds"));
 }
 
+TEST(PodInjection, AppPortNamedStatsLeavesTheAdminPortUnnamed) {
+  Json spec = Json::parse(R"({"containers": [{"name": "app", "ports": [{"name": "stats", "containerPort": 9100}]}]})");
+  auto result = injectPod(metadataWith({{"appmesh.k8s.aws/virtualNode", "front"}}), spec, enabledNamespace(), settings());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->pod_spec["initContainers"][1]["ports"][0].contains("name"));
+  ASSERT_EQ(result->warnings.size(), 1u);
+  EXPECT_THAT(result->warnings[0], HasSubstr("port named stats"));
+}
+
+TEST(PodInjection, AppContainerPortOnAProxyPortIsRefusedEvenWithThePortsAnnotation) {
+  Json spec = Json::parse(R"({"containers": [{"name": "app", "ports": [{"containerPort": 9901}]}]})");
+  auto result = injectPod(metadataWith({{"appmesh.k8s.aws/virtualNode", "front"}, {"appmesh.k8s.aws/ports", "80"}}), spec,
+                          enabledNamespace(), settings());
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.status().message(), HasSubstr("containerPort 9901 is one of the proxy's own ports"));
+}
+
 TEST(PodInjection, PlainSidecarInAPodThatMustCompleteWarns) {
   Json spec = appSpec();
   spec["restartPolicy"] = "OnFailure";
