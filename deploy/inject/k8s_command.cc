@@ -390,8 +390,27 @@ int runK8sCommand(const std::vector<std::string>& args, std::ostream& out, std::
   }
 
   if (in_place) {
+    // Every new file is written beside its original first; only then are they renamed over
+    // the originals, so a full disk leaves every input as it was.
+    std::vector<std::pair<std::string, std::string>> staged;
     for (const auto& input : inputs) {
-      if (input.changed && !writeAtomically(input.path, joined(input), err)) return 1;
+      if (!input.changed) continue;
+      std::string temp = input.path + ".trellis-inject.tmp";
+      std::ofstream file(temp, std::ios::binary | std::ios::trunc);
+      file << joined(input);
+      file.flush();
+      staged.emplace_back(temp, input.path);
+      if (!file) {
+        err << input.path << ": cannot write " << temp << "; nothing written\n";
+        for (const auto& [t, p] : staged) std::remove(t.c_str());
+        return 1;
+      }
+    }
+    for (const auto& [temp, path] : staged) {
+      if (std::rename(temp.c_str(), path.c_str()) != 0) {
+        err << path << ": cannot be replaced by " << temp << "\n";
+        return 1;
+      }
     }
     return 0;
   }

@@ -117,5 +117,42 @@ TEST(AdmissionReview, MalformedReviewsAre400WithTheReason) {
   }
 }
 
+// Odd shapes anywhere in the pod: a 200 with a denial or a 400, never an exception (the server
+// would answer 500).
+TEST(AdmissionReview, OddShapesAreAnsweredNeverThrown) {
+  std::vector<std::pair<std::string, Json>> edits = {
+      {"/request/object/spec/containers", "app"},
+      {"/request/object/spec/containers", Json::array({"app"})},
+      {"/request/object/spec/containers", Json::array({Json{{"name", 3}}})},
+      {"/request/object/spec/containers/0/ports", "80"},
+      {"/request/object/spec/containers/0/ports", Json::array({80})},
+      {"/request/object/spec/initContainers", Json::object()},
+      {"/request/object/spec", Json::array()},
+      {"/request/object/metadata", Json::array()},
+      {"/request/object/metadata/labels", 7},
+      {"/request/object/metadata/annotations", Json::array()},
+      {"/request/object/metadata/annotations/appmesh.k8s.aws~1ports", 80},
+      {"/request/kind", "Pod"},
+      {"/request/operation", 5},
+      {"/request/namespace", Json::object()},
+      {"/request/object", "pod"},
+      {"/request/uid", 12},
+  };
+  for (const auto& [pointer, value] : edits) {
+    Json request = review({{"appmesh.k8s.aws/virtualNode", "front"}});
+    request[Json::json_pointer(pointer)] = value;
+    AdmissionAnswer answer;
+    ASSERT_NO_THROW(answer = reviewAdmission(request.dump(), "", settings())) << pointer;
+    EXPECT_TRUE(answer.http_status == 200 || answer.http_status == 400) << pointer << ": " << answer.http_status;
+    if (answer.http_status == 200) {
+      Json response = Json::parse(answer.body)["response"];
+      // A pod shape the injector cannot read is denied, not patched.
+      EXPECT_FALSE(response.value("allowed", true) && response.contains("patch") &&
+                   pointer.rfind("/request/object/spec", 0) == 0)
+          << pointer << ": " << answer.body;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace trellis::deploy
