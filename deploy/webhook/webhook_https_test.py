@@ -96,7 +96,7 @@ def main():
 
     proc = subprocess.Popen(
         [webhook, "--tls-cert", os.path.join(certs, "tls.crt"), "--tls-key", os.path.join(certs, "tls.key"),
-         "--listen", "127.0.0.1:0", "--virtual-node-map", node_map, "--image", "trellis/trellis-proxy:test"],
+         "--listen", "127.0.0.1:0", "--port-file", os.path.join(tmp, "port"), "--virtual-node-map", node_map, "--image", "trellis/trellis-proxy:test"],
         stdout=subprocess.PIPE, text=True)
     try:
         port = None
@@ -109,6 +109,8 @@ def main():
             check(False, "trellis-webhook started (exit %s)" % proc.wait())
             return
         base = "https://127.0.0.1:%d" % port
+        with open(os.path.join(tmp, "port")) as f:  # written before the line was printed
+            check(int(f.read()) == port, "--port-file holds the port the webhook printed")
 
         def curl(path, data=None, ca=None, method="POST"):
             cmd = ["curl", "-sS", "--max-time", "10", "--cacert", ca or os.path.join(certs, "ca.crt"),
