@@ -190,19 +190,32 @@ def main():
         check(code == 405, "GET /mutate: 405 (%s)" % code)
 
         # SIGHUP: a new CA and certificate in the same files take over.
+        # SIGHUP also reloads the virtual node map.
         subprocess.run([make_cert, "--extra-san", "IP:127.0.0.1", certs], check=True)
+        with open(node_map, "w") as f:
+            f.write("- selector: {app: colorteller}\n  virtualNode: colorteller-any\n  mesh: color-mesh\n")
         proc.send_signal(1)
-        reloaded = False
-        for line in proc.stdout:  # blocks until the webhook reports the reload
+        reloaded = set()
+        for line in proc.stdout:  # blocks until the webhook reports both reloads
             sys.stdout.write("webhook| " + line)
             if "certificate reloaded" in line:
-                reloaded = True
+                reloaded.add("certificate")
+            if "virtual node map reloaded" in line:
+                reloaded.add("map")
+            if len(reloaded) == 2:
                 break
-        check(reloaded, "SIGHUP: the webhook reports the certificate reloaded")
+        check(reloaded == {"certificate", "map"}, "SIGHUP: the webhook reports the certificate and the map reloaded")
         rc, code, body = curl("/healthz", method="GET")
         check(rc == 0 and code == 200, "after SIGHUP: the new CA verifies the webhook")
         rc, code, body = curl("/healthz", method="GET", ca=old_ca)
         check(rc == 60, "after SIGHUP: the old CA no longer does (curl exit %s, 60 expected)" % rc)
+        request, response = review("pod_by_labels.json")
+        if response and response.get("patch"):
+            pod = apply_patch(request["request"]["object"], json.loads(base64.b64decode(response["patch"])))
+            names = [env_of(c).get("APPMESH_VIRTUAL_NODE_NAME") for c in pod["spec"]["initContainers"]]
+            check("mesh/color-mesh/virtualNode/colorteller-any" in names, "after SIGHUP: the new map applies (%s)" % names)
+        else:
+            check(False, "after SIGHUP: the labelled pod is injected (%s)" % response)
     finally:
         proc.terminate()
         try:
