@@ -12,24 +12,24 @@
 #include <sstream>
 
 #include "deploy/inject/ecs_file.h"
-#include "deploy/inject/trellis_version.h"
+#include "version/trellis_version.h"
 
 namespace trellis::deploy::inject {
 
 namespace {
 
-constexpr char kUsage[] =
+const std::string kUsage = std::string() +
     "usage: trellis-inject ecs FILE... [--image IMG] [--cp-address HOST:PORT]\n"
     "                          [--node mesh/MESH/virtualNode/NODE] [--capture proxy-configuration|init]\n"
     "                          [--init-image IMG] [-o OUT | --in-place]\n"
     "  FILE        register-task-definition input, describe-task-definition output, or a CloudFormation\n"
     "              template (JSON or YAML)\n"
-    "  --image     the sidecar image (default trellis/trellis-proxy:" TRELLIS_VERSION ")\n"
+    "  --image     the sidecar image (default trellis/trellis-proxy:" + kVersion + ")\n"
     "  --cp-address  trellis-cp's ADS address for TRELLIS_CP_ADDRESS (default trellis-cp:15010)\n"
     "  --node      the virtual node, for a task definition without App Mesh (adds the sidecar)\n"
     "  --capture   how an added sidecar gets its traffic: proxy-configuration (default; EC2 and Fargate)\n"
     "              or init (a trellis-init container with NET_ADMIN; EC2 only)\n"
-    "  --init-image  the trellis-init image (default trellis/trellis-init:" TRELLIS_VERSION ")\n"
+    "  --init-image  the trellis-init image (default trellis/trellis-init:" + kVersion + ")\n"
     "  -o OUT      write the one input's result to OUT (default: stdout)\n"
     "  --in-place  rewrite each changed input\n";
 
@@ -88,8 +88,8 @@ std::string writeTemporary(const std::string& target, const std::string& content
 
 int runEcsCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   EcsOptions options;
-  options.image = "trellis/trellis-proxy:" TRELLIS_VERSION;
-  options.init_image = "trellis/trellis-init:" TRELLIS_VERSION;
+  options.image = std::string("trellis/trellis-proxy:") + kVersion;
+  options.init_image = std::string("trellis/trellis-init:") + kVersion;
   std::vector<std::string> files;
   std::string output;
   bool in_place = false;

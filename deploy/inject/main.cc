@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "deploy/inject/ecs_command.h"
+#include "deploy/inject/k8s_command.h"
 
 namespace {
 
@@ -23,10 +24,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "ecs") return trellis::deploy::inject::runEcsCommand(args, std::cout, std::cerr);
-  if (command == "k8s") {
-    std::cerr << "trellis-inject k8s: not built in this branch\n";
-    return 2;
-  }
+  if (command == "k8s") return trellis::deploy::inject::runK8sCommand(args, std::cout, std::cerr);
   if (command == "-h" || command == "--help") {
     std::cout << kUsage;
     return 0;
