@@ -208,6 +208,7 @@ int main(int argc, char** argv) {
         spdlog::warn("{}", line);
       }
     }
+    spdlog::default_logger()->flush();  // a container log shows them at once, not at the next flush
     bootstrap = std::move(made->bootstrap);
     options.bootstrap_source = "environment";
   }
