@@ -96,7 +96,7 @@ for page in man1/trellis-proxy.1 man8/trellis-cp.8 man8/trellis-init.8; do
   grep -q -- '\\-\\-version' <<<"$text" || fail "$page does not document --version"
   if command -v man >/dev/null; then
     rendered=$(MANWIDTH=100 man -l "$tmp/root/usr/share/man/$page.gz" 2>/dev/null | col -b)
-    grep -q "^ *$name - " <<<"$rendered" || fail "$page renders without '$name - ...' under NAME"
+    grep -qE "^ *$name[[:space:]]+-[[:space:]]" <<<"$rendered" || fail "$page renders without '$name - ...' under NAME"
   fi
 done
 grep -q 'APPMESH_RESOURCE_ARN' <(zcat "$tmp/root/usr/share/man/man1/trellis-proxy.1.gz") || fail "trellis-proxy.1 does not list APPMESH_RESOURCE_ARN"

@@ -143,10 +143,11 @@ health='curl -s http://localhost:9901/server_info | grep state | grep -q LIVE'
 deadline=$((SECONDS + 60))
 until "${podman[@]}" exec "$proxy_name" sh -c "$health" 2>/dev/null; do
   state=$("${podman[@]}" inspect -f '{{.State.Status}}' "$proxy_name" 2>/dev/null || echo gone)
-  if [ "$state" != running ] || [ $SECONDS -ge $deadline ]; then
+  cp_state=$("${podman[@]}" inspect -f '{{.State.Status}} (exit code {{.State.ExitCode}})' "$cp_name" 2>/dev/null || echo gone)
+  if [ "$state" != running ] || [ "${cp_state%% *}" != running ] || [ $SECONDS -ge $deadline ]; then
     echo "--- trellis-cp logs"; "${podman[@]}" logs "$cp_name" 2>&1 | tail -20
     echo "--- trellis-proxy logs"; "${podman[@]}" logs "$proxy_name" 2>&1 | tail -20
-    fail "App Mesh's health check did not pass inside the proxy container (state $state)"
+    fail "App Mesh's health check did not pass inside the proxy container (proxy: $state; trellis-cp: $cp_state)"
   fi
   sleep 0.5  # no event to await from outside the container: the check itself is the probe
 done
