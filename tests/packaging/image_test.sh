@@ -163,4 +163,13 @@ ok "trellis-proxy runs as uid 1337 with node.id $node"
 logs=$("${podman[@]}" logs "$proxy_name" 2>&1)
 grep -q "ENABLE_ENVOY_XRAY_TRACING=1: ignored" <<<"$logs" || fail "the proxy did not log ENABLE_ENVOY_XRAY_TRACING as ignored: $logs"
 ok "ignored App Mesh variables are logged"
+# The same image as trellis-init's (root, NET_ADMIN, in a namespace of its own): the rules land.
+rules=$("${podman[@]}" run --rm --network none "${limits[@]}" --user 0 --cap-add NET_ADMIN --cap-add NET_RAW \
+  -e APPMESH_APP_PORTS=8080 --entrypoint /bin/sh "$proxy_image" -c 'trellis-init && iptables-save -t nat' 2>&1) ||
+  fail "trellis-init in the proxy image failed: $rules"
+grep -q -- "-A TRELLIS_INGRESS -p tcp -m multiport --dports 8080 -j REDIRECT --to-ports 15000" <<<"$rules" ||
+  fail "trellis-init in the proxy image did not install the ingress rule: $rules"
+grep -q -- "-A TRELLIS_EGRESS -m owner --uid-owner 1337 -j RETURN" <<<"$rules" ||
+  fail "trellis-init in the proxy image did not exempt uid 1337: $rules"
+ok "trellis-init runs from the proxy image (root, NET_ADMIN) and installs the capture rules"
 echo "PASS: $(grep -h 'MB' "$tmp/build.out" | tr '\n' ';')"
