@@ -3,7 +3,7 @@
 // read. The decisions are in capture_settings and capture_rules; this file only reads flags, runs
 // iptables-save / iptables-restore (and the ip6tables pair) and undoes a half-finished install.
 //
-//   trellis-init [--clean] [--dry-run] [--help]
+//   trellis-init [--clean] [--dry-run] [--version] [--help]
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +16,7 @@
 #include "deploy/init/capture_rules.h"
 #include "deploy/init/capture_settings.h"
 #include "deploy/init/command.h"
+#include "version/trellis_version.h"
 
 namespace trellis::deploy {
 namespace {
@@ -32,7 +33,7 @@ void printHelp() {
                "\n"
                "SYNOPSIS\n"
                "    trellis-init [--clean] [--dry-run]\n"
-               "    trellis-init --help\n"
+               "    trellis-init --version | --help\n"
                "\n"
                "DESCRIPTION\n"
                "    Installs, in the nat table of the current network namespace, a TRELLIS_EGRESS chain that\n"
@@ -50,6 +51,7 @@ void printHelp() {
                "               ip6tables works). Reads no variables. Succeeds when nothing is installed.\n"
                "    --dry-run  Print the settings and the iptables-restore input that would be applied; apply\n"
                "               nothing. Without iptables-save, prints the complete install input.\n"
+               "    --version  Print the version and exit.\n"
                "    --help     This text.\n"
                "\n"
                "ENVIRONMENT\n";
@@ -216,12 +218,15 @@ int run(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       printHelp();
       return kExitOk;
+    } else if (arg == "--version") {
+      std::cout << "trellis-init " << kVersion << "\n";
+      return kExitOk;
     } else if (arg == "--clean") {
       clean_flag = true;
     } else if (arg == "--dry-run") {
       dry_run = true;
     } else {
-      say(absl::StrCat("unknown argument \"", arg, "\"; usage: trellis-init [--clean] [--dry-run] [--help]"));
+      say(absl::StrCat("unknown argument \"", arg, "\"; usage: trellis-init [--clean] [--dry-run] [--version] [--help]"));
       return kExitUsage;
     }
   }

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "ecs") return trellis::deploy::inject::runEcsCommand(args, std::cout, std::cerr);
-  if (command == "k8s") return trellis::deploy::inject::runK8sCommand(args, std::cout, std::cerr);
+  if (command == "k8s") return trellis::deploy::runK8sCommand(args, std::cout, std::cerr);
   if (command == "-h" || command == "--help") {
     std::cout << kUsage;
     return 0;

@@ -4,6 +4,7 @@
 //   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]
 //                                [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level L]
 //   trellis-cp validate DIR [load options: --parameter, --import-value, --var, --strict]
+//   trellis-cp --version | --help
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
 // HTTP, signals, and every rebuild); gRPC runs the ADS streams on its own threads and reads the
@@ -30,6 +31,7 @@
 #include "xds/cp/status_page.h"
 #include "xds/server/ads_server.h"
 #include "xds/server/snapshot_cache.h"
+#include "version/trellis_version.h"
 
 namespace {
 
@@ -40,22 +42,78 @@ using trellis::xds::admin::AdminServer;
 constexpr auto kDebounce = std::chrono::milliseconds(100);
 
 int usage(const std::string& error) {
-  if (!error.empty()) std::cerr << "trellis-cp: " << error << "\n";
-  std::cerr << "usage: trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]"
-               " [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [LOAD OPTIONS]"
-               " [--log-level trace|debug|info|warning|error]\n"
-               "       trellis-cp validate DIR [LOAD OPTIONS]\n"
-               "  --egress-allowed-hosts=LIST  under egressFilter DROP_ALL, the hosts outside the mesh a\n"
-               "                               node may still reach (HTTP Host or TLS SNI): comma-separated\n"
-               "                               host names or *. suffix patterns; default *.amazonaws.com,\n"
-               "                               empty allows nothing\n"
-               "LOAD OPTIONS (values the mesh folder's templates and Terraform files leave open):\n"
-               "  --parameter NAME=VALUE       a CloudFormation template parameter (overrides its Default)\n"
-               "  --import-value NAME=VALUE    a CloudFormation export, for Fn::ImportValue\n"
-               "  --var NAME=VALUE             a Terraform input variable (overrides its default)\n"
-               "  --strict                     Kubernetes fields an App Mesh CRD does not define are errors\n"
-               "                               (by default warnings: the API server pruned them)\n";
+  std::cerr << "trellis-cp: " << error << "\n"
+            << "usage: trellis-cp --mesh-dir DIR [--listen HOST:PORT] [--admin HOST:PORT] [--dns-refresh-s S]\n"
+               "                  [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level LEVEL]\n"
+               "                  [--parameter NAME=VALUE] [--import-value NAME=VALUE] [--var NAME=VALUE] [--strict]\n"
+               "       trellis-cp validate DIR [--parameter ...] [--import-value ...] [--var ...] [--strict]\n"
+               "       trellis-cp --version | --help\n";
   return 2;
+}
+
+// Man-page text (scripts/help-to-man makes the .deb's man page from it).
+void printHelp() {
+  std::cout << "NAME\n"
+               "    trellis-cp - the Trellis control plane: App Mesh specs in a folder, served to proxies over ADS\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    trellis-cp --mesh-dir DIR [--listen HOST:PORT] [--admin HOST:PORT] [--dns-refresh-s S]\n"
+               "               [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level LEVEL]\n"
+               "               [LOAD OPTIONS]\n"
+               "    trellis-cp validate DIR [LOAD OPTIONS]\n"
+               "    trellis-cp --version | --help\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    Reads the App Mesh resources (Mesh, VirtualNode, VirtualService, VirtualRouter, Route,\n"
+               "    VirtualGateway, GatewayRoute; JSON or YAML) in DIR, checks them against App Mesh's rules and\n"
+               "    limits, translates them per proxy into xDS and streams them to every trellis-proxy over ADS\n"
+               "    (gRPC). DIR is watched: a change is rebuilt and pushed within a fraction of a second; a build\n"
+               "    with errors is reported on the admin endpoint and the last good one keeps being served.\n"
+               "    \"validate DIR\" checks a folder, prints its errors and exits.\n"
+               "\n"
+               "OPTIONS\n"
+               "    --mesh-dir DIR\n"
+               "        The folder of App Mesh specs to serve (required).\n"
+               "    --listen HOST:PORT\n"
+               "        The ADS (gRPC) address (default 127.0.0.1:15010; 0.0.0.0:15010 to serve other hosts).\n"
+               "    --admin HOST:PORT\n"
+               "        The admin endpoint: /ready, /status, /stats (default 127.0.0.1:15011).\n"
+               "    --dns-refresh-s S\n"
+               "        Rebuild every S seconds so serviceDiscovery.dns names are resolved again (default 30; 0\n"
+               "        disables).\n"
+               "    --no-default-retry-policy\n"
+               "        Do not give routes without a retryPolicy App Mesh's default retry policy.\n"
+               "    --egress-allowed-hosts=LIST\n"
+               "        Under egressFilter DROP_ALL, the hosts outside the mesh a node may still reach (HTTP Host or\n"
+               "        TLS SNI): comma-separated names or *. suffix patterns (default *.amazonaws.com; empty\n"
+               "        allows nothing).\n"
+               "    --log-level LEVEL\n"
+               "        trace, debug, info, warning, error, critical or off (default info).\n"
+               "    --version\n"
+               "        Print the version and exit.\n"
+               "    -h, --help\n"
+               "        This text.\n"
+               "\n"
+               "LOAD OPTIONS\n"
+               "    Values the folder's CloudFormation templates and Terraform files leave open:\n"
+               "    --parameter NAME=VALUE\n"
+               "        A CloudFormation template parameter or pseudo parameter (AWS::Region=us-west-2); overrides\n"
+               "        the parameter's Default.\n"
+               "    --import-value NAME=VALUE\n"
+               "        A CloudFormation export, for Fn::ImportValue.\n"
+               "    --var NAME=VALUE\n"
+               "        A Terraform input variable; overrides its default and terraform.tfvars.\n"
+               "    --strict\n"
+               "        Kubernetes fields an App Mesh CRD does not define are errors (by default warnings: the API\n"
+               "        server pruned them).\n"
+               "\n"
+               "ENVIRONMENT\n"
+               "    trellis-cp reads no environment variables; everything is on the command line and in DIR.\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0  stopped by SIGTERM or SIGINT; validate: the folder is valid; --help, --version\n"
+               "    1  could not start (an address in use, DIR unreadable); validate: the folder has errors\n"
+               "    2  bad usage\n";
 }
 
 int validate(const std::string& dir, const trellis::cp::BuildOptions& options) {
@@ -233,8 +291,11 @@ int main(int argc, char** argv) {
       const auto parsed = spdlog::level::from_str(level);
       if (parsed == spdlog::level::off && level != "off") return usage("unknown log level '" + level + "'");
       spdlog::set_level(parsed);
+    } else if (arg == "--version") {
+      std::cout << "trellis-cp " << trellis::kVersion << "\n";
+      return 0;
     } else if (arg == "-h" || arg == "--help") {
-      usage("");
+      printHelp();
       return 0;
     } else {
       return usage("unknown argument '" + arg + "'");
