@@ -98,9 +98,12 @@ YAML::Node get(const YAML::Node& map, const std::string& key) {
 class TemplateReader : public cfn::ResourceValues {
  public:
   TemplateReader(const InputFile& file, const YAML::Node& root, const LoadOptions& options)
-      : file_(file), root_(root), options_(options), evaluator_(root, options, *this) {
-    resources_ = get(root, "Resources");
-  }
+      // resources_ is copy-constructed: assigning a missing key's node to a Node throws.
+      : file_(file),
+        root_(root),
+        options_(options),
+        resources_(get(root, "Resources")),
+        evaluator_(root, options, *this) {}
 
   FrontendResult read() {
     result_.format = InputFormat::kCloudFormation;
