@@ -98,12 +98,18 @@ YAML::Node get(const YAML::Node& map, const std::string& key) {
 class TemplateReader : public cfn::ResourceValues {
  public:
   TemplateReader(const InputFile& file, const YAML::Node& root, const LoadOptions& options)
-      // resources_ is copy-constructed: assigning a missing key's node to a Node throws.
+      // resources_ is copy-constructed: assigning a missing key's node to a Node throws, as do
+      // type tests on it (IsDefined first).
       : file_(file),
         root_(root),
         options_(options),
         resources_(get(root, "Resources")),
-        evaluator_(root, options, *this) {}
+        evaluator_(root, options, *this) {
+    // yaml-cpp looks keys up linearly; references look resources up by id many times.
+    if (resources_.IsDefined() && resources_.IsMap()) {
+      for (const auto& entry : resources_) byId_.emplace(scalarOr(entry.first, "?"), entry.second);
+    }
+  }
 
   FrontendResult read() {
     result_.format = InputFormat::kCloudFormation;
@@ -169,13 +175,11 @@ class TemplateReader : public cfn::ResourceValues {
 
   // const: lookups must never add keys to the shared parse (ParseCache).
   YAML::Node resource(const std::string& id) const {
-    const YAML::Node& resources = resources_;
-    return resources[id];
+    auto it = byId_.find(id);
+    return it == byId_.end() ? YAML::Node(YAML::NodeType::Undefined) : it->second;
   }
 
-  bool has(const std::string& logicalId) const override {
-    return resources_.IsMap() && resources_[logicalId].IsDefined();
-  }
+  bool has(const std::string& logicalId) const override { return byId_.count(logicalId) > 0; }
 
   std::optional<std::string> value(const std::string& id, const std::string& attribute,
                                    std::string* error) override {
@@ -542,6 +546,7 @@ class TemplateReader : public cfn::ResourceValues {
   YAML::Node root_;
   const LoadOptions& options_;
   YAML::Node resources_;
+  std::map<std::string, YAML::Node> byId_;  // resources_ by logical id
   cfn::TemplateEvaluator evaluator_;
   std::set<std::string> evaluating_;  // "Resource/Property" being evaluated (cycles)
   FrontendResult result_;

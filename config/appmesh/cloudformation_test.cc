@@ -835,6 +835,74 @@ Resources:
   EXPECT_TRUE(result.mesh.virtualNodes[0].spec.backendDefaults);
 }
 
+TEST(CloudFormationTemplate, ShapeRejections) {
+  LoadResult result = load(R"(
+Conditions:
+  Lonely: !Not [!Equals [a, a], !Equals [b, b]]
+  Few: !And [!Equals [a, a]]
+  Pair: !Equals [a]
+  Plain: yes
+Resources:
+  Scalar: just-a-string
+  BadProperties: {Type: AWS::AppMesh::Mesh, Properties: [MeshName]}
+  BadCondition: {Type: AWS::AppMesh::Mesh, Condition: [x], Properties: {MeshName: m}}
+  BadTags:
+    Type: AWS::AppMesh::Mesh
+    Properties: {MeshName: m, Tags: [{Key: a, Value: b, Extra: c}, plain]}
+  NotAList:
+    Type: AWS::AppMesh::Mesh
+    Properties: {MeshName: m, Tags: {Key: a}}
+  C1: {Type: AWS::AppMesh::Mesh, Condition: Lonely, Properties: {MeshName: m}}
+  C2: {Type: AWS::AppMesh::Mesh, Condition: Few, Properties: {MeshName: m}}
+  C3: {Type: AWS::AppMesh::Mesh, Condition: Pair, Properties: {MeshName: m}}
+  C4: {Type: AWS::AppMesh::Mesh, Condition: Plain, Properties: {MeshName: m}}
+  ListName: {Type: AWS::AppMesh::Mesh, Properties: {MeshName: [a]}}
+)");
+  EXPECT_THAT(
+      result.errors,
+      ElementsAre(
+          "mesh.yaml (resource Scalar): Resources.Scalar: a resource must be a map with Type and "
+          "Properties",
+          "mesh.yaml (resource BadProperties): Resources.BadProperties.Properties: must be a map "
+          "of the resource's properties",
+          "mesh.yaml (resource BadCondition): Resources.BadCondition.Condition: must be the name "
+          "of a condition",
+          "mesh.yaml (resource BadTags): Resources.BadTags.Properties.Tags[0].Extra: unknown "
+          "(allowed: Key, Value)",
+          "mesh.yaml (resource BadTags): Resources.BadTags.Properties.Tags[1]: must be a map "
+          "{Key, Value}",
+          "mesh.yaml (resource NotAList): Resources.NotAList.Properties.Tags: must be a list of "
+          "{Key, Value}",
+          "mesh.yaml (resource C1): Conditions.Lonely: Fn::Not: takes [CONDITION], not a list",
+          "mesh.yaml (resource C2): Conditions.Few: Fn::And: takes a list of 2 to 10 conditions, "
+          "not a list",
+          "mesh.yaml (resource C3): Conditions.Pair: Fn::Equals: takes [VALUE, VALUE], not a "
+          "list",
+          "mesh.yaml (resource C4): Conditions.Plain: Condition: expected Fn::Equals, Fn::Not, "
+          "Fn::And, Fn::Or or Condition, not \"yes\"",
+          "mesh.yaml (resource ListName): Resources.ListName.Properties.MeshName: must be a "
+          "string"));
+}
+
+TEST(CloudFormationFunctions, ArgumentRejections) {
+  EXPECT_THAT(errorsOf("!GetAtt [a, b, c]"),
+              ElementsAre(meshError("Fn::GetAtt: takes [RESOURCE, ATTRIBUTE] or "
+                                    "\"RESOURCE.ATTRIBUTE\", not a list")));
+  EXPECT_THAT(errorsOf("!FindInMap [a, b]"),
+              ElementsAre(meshError("Fn::FindInMap: takes [MAP_NAME, TOP_LEVEL_KEY, "
+                                    "SECOND_LEVEL_KEY], not a list")));
+  EXPECT_THAT(errorsOf("{\"Fn::ImportValue\": [a]}"),
+              ElementsAre(meshError("Fn::ImportValue: takes the name of an export, not a list")));
+  EXPECT_THAT(errorsOf("!Sub [\"${A}\", {A: [x]}]"),
+              ElementsAre(meshError("Fn::Sub: variable A must be a string, not a list")));
+  EXPECT_THAT(errorsOf("!Sub \"${AWS::NoValue}\""),
+              ElementsAre(meshError("Fn::Sub: ${AWS::NoValue} cannot be part of a string")));
+  EXPECT_THAT(errorsOf("!Split [\"\", abc]"),
+              ElementsAre(meshError("Fn::Split: the delimiter is empty")));
+  EXPECT_THAT(errorsOf("!Join [[a], [b]]"),
+              ElementsAre(meshError("Fn::Join: the delimiter must be a string, not a list")));
+}
+
 // ---------------------------------------------------------------------- the gateway fixture
 
 TEST(CloudFormationFixtures, GatewayModel) {
