@@ -903,6 +903,26 @@ TEST(CloudFormationFunctions, ArgumentRejections) {
               ElementsAre(meshError("Fn::Join: the delimiter must be a string, not a list")));
 }
 
+TEST(CloudFormationTemplate, ParseCacheKeepsTheEvaluationWhileContentAndOptionsHold) {
+  const std::string text = meshNamed("!Ref Name", "Parameters: {Name: {Type: String, Default: a}}");
+  ParseCache cache;
+  EXPECT_EQ(loadMeshFiles({{kFile, text}}, &cache).mesh.meshes.at(0).name, "a");
+  const InputFile file{kFile, text};
+  const std::optional<FrontendResult>& first = cache.frontend(file, {});
+  ASSERT_TRUE(first);
+  const YAML::Node firstNode = first->documents.at(0).node;
+  // Unchanged: the same evaluated documents, not an evaluation again.
+  EXPECT_TRUE(cache.frontend(file, {})->documents.at(0).node.is(firstNode));
+  // Other options: evaluated again.
+  LoadOptions b;
+  b.parameters["Name"] = "b";
+  EXPECT_EQ(loadMeshFiles({{kFile, text}}, &cache, b).mesh.meshes.at(0).name, "b");
+  EXPECT_FALSE(cache.frontend(file, b)->documents.at(0).node.is(firstNode));
+  // Other content: parsed and evaluated again.
+  const std::string edited = meshNamed("!Sub ${Name}-2", "Parameters: {Name: {Type: String, Default: a}}");
+  EXPECT_EQ(loadMeshFiles({{kFile, edited}}, &cache).mesh.meshes.at(0).name, "a-2");
+}
+
 // ---------------------------------------------------------------------- the gateway fixture
 
 TEST(CloudFormationFixtures, GatewayModel) {
