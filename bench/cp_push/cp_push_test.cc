@@ -58,6 +58,12 @@ TEST(CpPushTest, SidecarDocumentsAndSharedConnections) {
   expectEveryProxyAckedEveryEdit(options, runPushBench(options));
 }
 
+TEST(CpPushTest, CloudFormationTemplates) {
+  PushBenchOptions options = smallRun("mesh-cloudformation", 20, 2);
+  options.format = MeshFormat::kCloudFormation;
+  expectEveryProxyAckedEveryEdit(options, runPushBench(options));
+}
+
 TEST(CpPushTest, RoundWeightsAreValidAndChangeEveryRound) {
   for (int targets = 2; targets <= 10; ++targets) {
     std::string previous;

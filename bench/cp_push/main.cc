@@ -6,7 +6,8 @@
 //
 //   cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0] [--sidecars]
 //                 [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120] [--pause-ms 500]
-//   cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars]
+//                 [--format cli|cloudformation]
+//   cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -36,8 +37,8 @@ int usage(const std::string& error) {
   std::fprintf(stderr,
                "usage: cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0 (one per proxy)]\n"
                "                     [--sidecars] [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120]\n"
-               "                     [--pause-ms 500]\n"
-               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars]\n");
+               "                     [--pause-ms 500] [--format cli|cloudformation]\n"
+               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation]\n");
   return 2;
 }
 
@@ -150,6 +151,12 @@ int main(int argc, char** argv) {
       if (!number(options.connections, 0, 100000)) return usage("--connections takes 0 (one per proxy) or a count");
     } else if (arg == "--sidecars") {
       options.sidecars = true;
+    } else if (arg == "--format") {
+      std::string name;
+      std::optional<trellis::bench::cp_push::MeshFormat> format;
+      if (text(name)) format = trellis::bench::cp_push::parseMeshFormat(name);
+      if (!format) return usage("--format takes cli or cloudformation");
+      options.format = *format;
     } else if (arg == "--cp") {
       if (!text(cp)) return usage("--cp needs the trellis-cp binary");
     } else if (arg == "--dir") {
@@ -177,6 +184,7 @@ int main(int argc, char** argv) {
     shape.nodes = options.nodes;
     shape.targets = options.targets;
     shape.sidecars = options.sidecars;
+    shape.format = options.format;
     if (absl::Status s = trellis::bench::cp_push::writeMesh(write_only, shape); !s.ok()) {
       std::fprintf(stderr, "cp-push-bench: %s\n", s.ToString().c_str());
       return 1;

@@ -66,6 +66,66 @@ std::string nodesYaml(const MeshShape& shape) {
   return out;
 }
 
+// ---- the same resources as CloudFormation templates (config/appmesh/README.md, "CloudFormation
+// templates"): each file one template whose resources take the mesh's name from a parameter.
+
+constexpr char kTemplateHead[] =
+    "AWSTemplateFormatVersion: \"2010-09-09\"\nParameters:\n  MeshName: {Type: String, Default: cp-push}\n"
+    "Resources:\n";
+
+std::string cfnListener() {
+  return absl::StrCat("        Listeners: [{PortMapping: {Port: ", kListenerPort, ", Protocol: http}}]\n");
+}
+
+std::string cfnNode(const std::string& logicalId, const std::string& name, const std::string& backend) {
+  std::string out = absl::StrCat("  ", logicalId, ":\n    Type: AWS::AppMesh::VirtualNode\n    Properties:\n",
+                                 "      MeshName: !Ref MeshName\n      VirtualNodeName: ", name,
+                                 "\n      Spec:\n", cfnListener());
+  if (!backend.empty()) {
+    absl::StrAppend(&out, "        Backends: [{VirtualService: {VirtualServiceName: ", backend, "}}]\n");
+  }
+  return out;
+}
+
+std::string meshTemplate(const MeshShape& shape) {
+  std::string out = absl::StrCat("# The push benchmark's mesh as a CloudFormation template: one service behind a router, ",
+                                 shape.targets, " target nodes.\n", kTemplateHead);
+  absl::StrAppend(&out, "  Mesh:\n    Type: AWS::AppMesh::Mesh\n    Properties:\n      MeshName: !Ref MeshName\n",
+                  "      Spec: {EgressFilter: {Type: DROP_ALL}}\n");
+  absl::StrAppend(&out, "  Router:\n    Type: AWS::AppMesh::VirtualRouter\n    Properties:\n",
+                  "      MeshName: !GetAtt Mesh.MeshName\n      VirtualRouterName: ", kRouter, "\n      Spec:\n",
+                  cfnListener());
+  absl::StrAppend(&out, "  Service:\n    Type: AWS::AppMesh::VirtualService\n    Properties:\n",
+                  "      MeshName: !GetAtt Mesh.MeshName\n      VirtualServiceName: ", kService, "\n",
+                  "      Spec: {Provider: {VirtualRouter: {VirtualRouterName: !GetAtt Router.VirtualRouterName}}}\n");
+  for (int k = 0; k < shape.targets; ++k) {
+    absl::StrAppend(&out, cfnNode(absl::StrCat("Target", k), targetName(k), ""));
+  }
+  return out;
+}
+
+std::string nodesTemplate(const MeshShape& shape) {
+  std::string out = absl::StrCat("# ", shape.nodes, " client nodes, each calling ", kService, ".\n", kTemplateHead);
+  for (int i = 0; i < shape.nodes; ++i) {
+    absl::StrAppend(&out, cfnNode(absl::StrCat("Client", i), clientNodeName(i, shape), kService));
+  }
+  return out;
+}
+
+std::string routeTemplate(const std::vector<int>& weights) {
+  std::string out = absl::StrCat("# Edited by cp-push-bench: weights ", weightsSignature(weights), "\n", kTemplateHead,
+                                 "  Route:\n    Type: AWS::AppMesh::Route\n    Properties:\n",
+                                 "      MeshName: !Ref MeshName\n      VirtualRouterName: ", kRouter,
+                                 "\n      RouteName: backend-route\n      Spec:\n        Priority: 10\n",
+                                 "        HttpRoute:\n          Match: {Prefix: /}\n          Action:\n",
+                                 "            WeightedTargets:\n");
+  for (size_t k = 0; k < weights.size(); ++k) {
+    absl::StrAppend(&out, "              - {VirtualNode: ", targetName(static_cast<int>(k)), ", Weight: ", weights[k],
+                    "}\n");
+  }
+  return out;
+}
+
 std::string endpointsDoc(const std::string& node, int port) {
   return absl::StrCat("apiVersion: trellis.dev/v1\nkind: Endpoints\nmesh: ", kMeshName, "\nvirtualNode: ", node,
                       "\nendpoints:\n  - {address: 127.0.0.1, port: ", port, "}\n");
@@ -108,6 +168,12 @@ std::string routeYaml(const std::vector<int>& weights) {
 }
 
 }  // namespace
+
+std::optional<MeshFormat> parseMeshFormat(const std::string& name) {
+  if (name == "cli") return MeshFormat::kCli;
+  if (name == "cloudformation") return MeshFormat::kCloudFormation;
+  return std::nullopt;
+}
 
 std::string clientNodeName(int index, const MeshShape& shape) {
   int width = 4;
@@ -152,19 +218,23 @@ absl::Status writeMesh(const fs::path& dir, const MeshShape& shape) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
-  if (absl::Status s = writeFile(dir / "mesh.yaml", meshYaml(shape)); !s.ok()) return s;
-  if (absl::Status s = writeFile(dir / "nodes.yaml", nodesYaml(shape)); !s.ok()) return s;
+  const bool cfn = shape.format == MeshFormat::kCloudFormation;
+  if (absl::Status s = writeFile(dir / "mesh.yaml", cfn ? meshTemplate(shape) : meshYaml(shape)); !s.ok()) return s;
+  if (absl::Status s = writeFile(dir / "nodes.yaml", cfn ? nodesTemplate(shape) : nodesYaml(shape)); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = writeFile(dir / "endpoints.yaml", endpointsYaml(shape)); !s.ok()) return s;
   if (shape.sidecars) {
     if (absl::Status s = writeFile(dir / "sidecars.yaml", sidecarsYaml(shape)); !s.ok()) return s;
   } else {
     fs::remove(dir / "sidecars.yaml", ec);
   }
-  return writeRoute(dir, roundWeights(0, shape.targets));
+  return writeRoute(dir, roundWeights(0, shape.targets), shape.format);
 }
 
-absl::Status writeRoute(const fs::path& dir, const std::vector<int>& weights) {
-  return writeFile(dir / kRouteFile, routeYaml(weights));
+absl::Status writeRoute(const fs::path& dir, const std::vector<int>& weights, MeshFormat format) {
+  return writeFile(dir / kRouteFile,
+                   format == MeshFormat::kCloudFormation ? routeTemplate(weights) : routeYaml(weights));
 }
 
 }  // namespace trellis::bench::cp_push

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,21 @@ namespace trellis::bench::cp_push {
 inline constexpr char kMeshName[] = "cp-push";
 inline constexpr char kRouteFile[] = "route.yaml";
 
+// The language the mesh's App Mesh resources are written in (Endpoints and Sidecar documents are
+// Trellis's own either way).
+enum class MeshFormat {
+  kCli,             // aws appmesh CLI input YAML
+  kCloudFormation,  // CloudFormation templates: one per file, names from a MeshName parameter
+};
+
+// "cli" or "cloudformation", as --format spells them.
+std::optional<MeshFormat> parseMeshFormat(const std::string& name);
+
 struct MeshShape {
   int nodes = 1000;       // client virtual nodes, one proxy each
   int targets = 3;        // target nodes of the weighted route (2-10)
   bool sidecars = false;  // a trellis.dev/v1 Sidecar per client node (own loopback ports, as in a local run)
+  MeshFormat format = MeshFormat::kCli;
 };
 
 // The App Mesh name of client node `index` ("app-0007").
@@ -39,6 +51,7 @@ absl::Status writeMesh(const std::filesystem::path& dir, const MeshShape& shape)
 
 // Replaces the route file with one carrying `weights`, as an editor or config tool does: written
 // to a hidden file in the same folder (the cp ignores names starting with '.') and renamed over.
-absl::Status writeRoute(const std::filesystem::path& dir, const std::vector<int>& weights);
+absl::Status writeRoute(const std::filesystem::path& dir, const std::vector<int>& weights,
+                        MeshFormat format = MeshFormat::kCli);
 
 }  // namespace trellis::bench::cp_push

@@ -105,6 +105,7 @@ class Run {
     shape.nodes = options_.nodes;
     shape.targets = options_.targets;
     shape.sidecars = options_.sidecars;
+    shape.format = options_.format;
     if (absl::Status written = writeMesh(options_.mesh_dir, shape); !written.ok()) return written.ToString();
     progress(absl::StrCat("mesh with ", shape.nodes, " client nodes written to ", options_.mesh_dir.string()));
 
@@ -180,7 +181,7 @@ class Run {
     const size_t first_line = cp_->lineCount();
 
     const auto edited = Clock::now();
-    if (absl::Status written = writeRoute(options_.mesh_dir, weights); !written.ok()) return written.ToString();
+    if (absl::Status written = writeRoute(options_.mesh_dir, weights, shape.format); !written.ok()) return written.ToString();
     PushTracker::Round acks = tracker_->waitRound(options_.timeout);
     const auto cpu_after = readProcStats(cp_->pid());
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cp_push/mesh_gen.h"
 #include "bench/cp_push/proc_stats.h"
 
 namespace trellis::bench::cp_push {
@@ -21,6 +22,7 @@ struct PushBenchOptions {
   int targets = 3;   // target nodes of the weighted route
   int connections = 0;  // TCP connections the streams share; 0: one per proxy, as real sidecars
   bool sidecars = false;  // write Sidecar documents (see mesh_gen.h)
+  MeshFormat format = MeshFormat::kCli;  // the mesh's language (see mesh_gen.h)
   std::string cp_binary;  // trellis-cp
   std::filesystem::path mesh_dir;  // where the mesh is written (created)
   std::string cp_log;  // if set, a copy of the cp's log

@@ -2,14 +2,14 @@
 // front-end adds its test to readWithFrontend and, if it reads non-YAML text, to isRawTextFile.
 #include "config/appmesh/frontend.h"
 
+#include "config/appmesh/cloudformation.h"
+
 namespace trellis::config::appmesh {
 
 std::optional<FrontendResult> readWithFrontend(const InputFile& file,
                                                const std::vector<YAML::Node>* documents,
                                                const LoadOptions& options) {
-  (void)file;
-  (void)documents;
-  (void)options;
+  if (auto read = readCloudFormation(file, documents, options)) return read;
   return std::nullopt;
 }
 

@@ -618,8 +618,8 @@ std::vector<Document> splitDocuments(const std::vector<InputFile>& files,
       continue;
     }
     const std::vector<YAML::Node>& nodes = parsed.documents;
-    if (std::optional<FrontendResult> read = readWithFrontend(file, &nodes, options)) {
-      addFrontendResult(file, *std::move(read), documents, diagnostics, load);
+    if (const std::optional<FrontendResult>& read = parses.frontend(file, options)) {
+      addFrontendResult(file, *read, documents, diagnostics, load);
       continue;
     }
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -740,6 +740,25 @@ const ParseCache::Entry& ParseCache::parse(const std::string& name, const std::s
   auto& slot = entries_[name];
   slot = std::move(entry);
   return slot;
+}
+
+namespace {
+
+bool sameOptions(const LoadOptions& a, const LoadOptions& b) {
+  return a.parameters == b.parameters && a.importValues == b.importValues &&
+         a.variables == b.variables && a.strict == b.strict;
+}
+
+}  // namespace
+
+const std::optional<FrontendResult>& ParseCache::frontend(const InputFile& file,
+                                                          const LoadOptions& options) {
+  Entry& entry = entries_[file.name];
+  if (!entry.frontend || !sameOptions(entry.frontendOptions, options)) {
+    entry.frontend = readWithFrontend(file, &entry.documents, options);
+    entry.frontendOptions = options;
+  }
+  return *entry.frontend;
 }
 
 void ParseCache::retainOnly(const std::vector<std::string>& names) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,16 @@ class ParseCache {
     std::string content;
     std::vector<YAML::Node> documents;  // empty with `error` set on a syntax error
     std::string error;
+    // What the front-ends made of `documents` (nullopt: no front-end claims the file) and the
+    // options they were given; set once asked.
+    std::optional<std::optional<FrontendResult>> frontend;
+    LoadOptions frontendOptions;
   };
   // The parse of `name` with this content: reused when the content is unchanged.
   const Entry& parse(const std::string& name, const std::string& content);
+  // readWithFrontend for a file parse() has just read, reused while its content and the options
+  // are unchanged (evaluating a large CloudFormation template costs more than parsing it).
+  const std::optional<FrontendResult>& frontend(const InputFile& file, const LoadOptions& options);
   // Forgets files that are no longer in the folder.
   void retainOnly(const std::vector<std::string>& names);
   size_t hits() const { return hits_; }
