@@ -2,19 +2,19 @@
 // front-end adds its test to readWithFrontend and, if it reads non-YAML text, to isRawTextFile.
 #include "config/appmesh/frontend.h"
 
+#include "config/appmesh/terraform.h"
+
 namespace trellis::config::appmesh {
 
 std::optional<FrontendResult> readWithFrontend(const InputFile& file,
                                                const std::vector<YAML::Node>* documents,
                                                const LoadOptions& options) {
-  (void)file;
-  (void)documents;
-  (void)options;
+  if (auto read = terraform::readTerraform(file, documents, options)) return read;
   return std::nullopt;
 }
 
 bool isRawTextFile(const std::string& name) {
-  (void)name;
+  if (terraform::isTerraformTextFile(name)) return true;
   return false;
 }
 

@@ -23,6 +23,9 @@ namespace trellis::config::appmesh {
 struct InputFile {
   std::string name;     // used in error messages, e.g. "colorteller.yaml"
   std::string content;  // JSON or YAML, possibly several YAML documents; or another language
+  // The folder's files, this one included, when the loader reads a folder (null otherwise): a
+  // Terraform module spans every .tf file of its folder.
+  const std::vector<InputFile>* folder = nullptr;
 };
 
 // One App Mesh resource a front-end found.

@@ -603,7 +603,8 @@ std::vector<Document> splitDocuments(const std::vector<InputFile>& files,
   std::vector<Document> documents;
   ParseCache local;
   ParseCache& parses = cache ? *cache : local;
-  for (const InputFile& file : files) {
+  for (const InputFile& listed : files) {
+    InputFile file{listed.name, listed.content, &files};  // front-ends see the whole folder
     if (isRawTextFile(file.name)) {
       if (std::optional<FrontendResult> read = readWithFrontend(file, nullptr, options)) {
         addFrontendResult(file, *std::move(read), documents, diagnostics, load);
