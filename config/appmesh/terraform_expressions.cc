@@ -100,8 +100,33 @@ class ExpressionReader {
       if (name == "null") return YAML::Node(YAML::NodeType::Null);
       return reference(name, start);
     }
-    if (c == '[' || c == '{') return unsupported("list and object constructors inside \"${...}\"");
+    if (c == '[') return tuple();
+    if (c == '{') return unsupported("object constructors inside \"${...}\"");
     return unsupported(absl::StrCat("\"", av(text_.substr(pos_)), "\""));
+  }
+
+  // [a, b, ...]: a list of values (join's argument).
+  absl::StatusOr<YAML::Node> tuple() {
+    ++pos_;  // "["
+    YAML::Node list(YAML::NodeType::Sequence);
+    if (peek(']')) {
+      ++pos_;
+      return list;
+    }
+    while (true) {
+      absl::StatusOr<YAML::Node> item = read();
+      if (!item.ok()) return item;
+      list.push_back(*item);
+      if (peek(',')) {
+        ++pos_;
+        if (peek(']')) break;  // a trailing comma
+        continue;
+      }
+      if (peek(']')) break;
+      return unsupported("an unclosed \"[\"");
+    }
+    ++pos_;  // "]"
+    return list;
   }
 
   // A quoted string inside an interpolation: HCL escapes, and it is a template itself.

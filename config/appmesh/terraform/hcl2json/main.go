@@ -265,6 +265,13 @@ func (c *converter) writeExpr(out *bytes.Buffer, expr hclsyntax.Expression) {
 // templateText rebuilds a quoted template as JSON-syntax template text: literal parts decoded
 // (HCL escapes resolved, "${" re-escaped), interpolations as their source inside "${...}".
 func (c *converter) templateText(e *hclsyntax.TemplateExpr) string {
+	raw := c.source(e.SrcRange)
+	if strings.Contains(raw, "%{") {
+		// Directives (%{if}, %{for}) keep their own text: the quoted source with HCL's escapes
+		// of quotes, backslashes and control characters decoded.
+		replacer := strings.NewReplacer(`\\`, `\`, `\"`, `"`, `\n`, "\n", `\t`, "\t", `\r`, "\r")
+		return replacer.Replace(raw[1 : len(raw)-1])
+	}
 	var b strings.Builder
 	for _, part := range e.Parts {
 		if lit, ok := part.(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
