@@ -4,9 +4,9 @@
 // the time from the file change to the last proxy's ACK of the new RouteConfiguration, with the
 // cp's CPU time and memory. See README.md next to this file.
 //
-//   cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0] [--sidecars]
+//   cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0] [--sidecars] [--terraform]
 //                 [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120] [--pause-ms 500]
-//   cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars]
+//   cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--terraform]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -35,9 +35,9 @@ int usage(const std::string& error) {
   if (!error.empty()) std::fprintf(stderr, "cp-push-bench: %s\n", error.c_str());
   std::fprintf(stderr,
                "usage: cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0 (one per proxy)]\n"
-               "                     [--sidecars] [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120]\n"
+               "                     [--sidecars] [--terraform] [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120]\n"
                "                     [--pause-ms 500]\n"
-               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars]\n");
+               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--terraform]\n");
   return 2;
 }
 
@@ -68,8 +68,9 @@ std::string shortType(const std::string& type_url) {
 }
 
 void report(const PushBenchOptions& options, const PushBenchResult& result) {
-  std::printf("cp-push-bench: %d proxies on %d connections, %d target nodes%s, %zu round(s)\n", result.nodes,
+  std::printf("cp-push-bench: %d proxies on %d connections, %d target nodes%s%s, %zu round(s)\n", result.nodes,
               result.connections, options.targets, options.sidecars ? ", Sidecar documents" : "",
+              options.terraform ? ", mesh and nodes as Terraform .tf" : "",
               result.rounds.size());
   if (result.first_build_ms) {
     std::printf("trellis-cp first build: %s ms (its own \"built in\"), first build applied %s ms after start\n",
@@ -150,6 +151,8 @@ int main(int argc, char** argv) {
       if (!number(options.connections, 0, 100000)) return usage("--connections takes 0 (one per proxy) or a count");
     } else if (arg == "--sidecars") {
       options.sidecars = true;
+    } else if (arg == "--terraform") {
+      options.terraform = true;
     } else if (arg == "--cp") {
       if (!text(cp)) return usage("--cp needs the trellis-cp binary");
     } else if (arg == "--dir") {
@@ -177,6 +180,7 @@ int main(int argc, char** argv) {
     shape.nodes = options.nodes;
     shape.targets = options.targets;
     shape.sidecars = options.sidecars;
+    shape.terraform = options.terraform;
     if (absl::Status s = trellis::bench::cp_push::writeMesh(write_only, shape); !s.ok()) {
       std::fprintf(stderr, "cp-push-bench: %s\n", s.ToString().c_str());
       return 1;

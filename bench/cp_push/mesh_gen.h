@@ -20,6 +20,7 @@ struct MeshShape {
   int nodes = 1000;       // client virtual nodes, one proxy each
   int targets = 3;        // target nodes of the weighted route (2-10)
   bool sidecars = false;  // a trellis.dev/v1 Sidecar per client node (own loopback ports, as in a local run)
+  bool terraform = false;  // mesh.tf and nodes.tf (aws_appmesh_* resources) instead of mesh.yaml and nodes.yaml
 };
 
 // The App Mesh name of client node `index` ("app-0007").
@@ -34,7 +35,9 @@ std::string weightsSignature(const std::vector<int>& weights);
 
 // Writes the whole mesh into `dir` (created if missing; existing files of the same names are
 // replaced): mesh.yaml (Mesh, VirtualService, VirtualRouter, target nodes), nodes.yaml (client
-// nodes), endpoints.yaml, sidecars.yaml (if asked) and the route file with roundWeights(0).
+// nodes), endpoints.yaml, sidecars.yaml (if asked) and the route file with roundWeights(0). With
+// `terraform`, mesh.tf and nodes.tf hold the same resources as Terraform configuration (one
+// resource block per node, names through references and a variable); the route file stays.
 absl::Status writeMesh(const std::filesystem::path& dir, const MeshShape& shape);
 
 // Replaces the route file with one carrying `weights`, as an editor or config tool does: written

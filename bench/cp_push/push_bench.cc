@@ -105,6 +105,7 @@ class Run {
     shape.nodes = options_.nodes;
     shape.targets = options_.targets;
     shape.sidecars = options_.sidecars;
+    shape.terraform = options_.terraform;
     if (absl::Status written = writeMesh(options_.mesh_dir, shape); !written.ok()) return written.ToString();
     progress(absl::StrCat("mesh with ", shape.nodes, " client nodes written to ", options_.mesh_dir.string()));
 

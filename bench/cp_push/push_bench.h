@@ -21,6 +21,7 @@ struct PushBenchOptions {
   int targets = 3;   // target nodes of the weighted route
   int connections = 0;  // TCP connections the streams share; 0: one per proxy, as real sidecars
   bool sidecars = false;  // write Sidecar documents (see mesh_gen.h)
+  bool terraform = false;  // write the mesh and nodes as Terraform .tf files (see mesh_gen.h)
   std::string cp_binary;  // trellis-cp
   std::filesystem::path mesh_dir;  // where the mesh is written (created)
   std::string cp_log;  // if set, a copy of the cp's log

@@ -366,6 +366,15 @@ absl::StatusOr<YAML::Node> navigate(YAML::Node value, const Reference& ref, size
   return value;
 }
 
+// map[key] = value without yaml-cpp's Node assignment, which merges the memory of the value's
+// whole document into the target's (quadratic over a file of a thousand resources); a later
+// definition wins.
+template <typename Value>
+void put(std::map<std::string, Value>& map, const std::string& key, Value value) {
+  map.erase(key);
+  map.emplace(key, std::move(value));
+}
+
 class Module {
  public:
   Module(const LoadOptions& options) : options_(options) {}
@@ -376,13 +385,13 @@ class Module {
     if (variables.IsMap()) {
       for (auto it = variables.begin(); it != variables.end(); ++it) {
         for (const YAML::Node& body : bodiesOf(it->second)) {
-          variables_[it->first.Scalar()] = {file, at(body, "default")};
+          put(variables_, it->first.Scalar(), Declared{file, at(body, "default")});
         }
       }
     }
     for (const YAML::Node& body : bodiesOf(at(root, "locals"))) {
       for (auto it = body.begin(); it != body.end(); ++it) {
-        locals_[it->first.Scalar()] = {file, it->second};
+        put(locals_, it->first.Scalar(), Declared{file, it->second});
       }
     }
     const YAML::Node resources = at(root, "resource");
@@ -391,8 +400,8 @@ class Module {
         if (!type->second.IsMap()) continue;
         for (auto name = type->second.begin(); name != type->second.end(); ++name) {
           for (const YAML::Node& body : bodiesOf(name->second)) {
-            resources_[absl::StrCat(type->first.Scalar(), ".", name->first.Scalar())] = {
-                file, type->first.Scalar(), name->first.Scalar(), body};
+            put(resources_, absl::StrCat(type->first.Scalar(), ".", name->first.Scalar()),
+                ResourceBlock{file, type->first.Scalar(), name->first.Scalar(), body});
           }
         }
       }
@@ -403,7 +412,7 @@ class Module {
   void addVariableValues(const std::string& file, const YAML::Node& root) {
     if (!root.IsMap()) return;
     for (auto it = root.begin(); it != root.end(); ++it) {
-      tfvars_[it->first.Scalar()] = {file, it->second};
+      put(tfvars_, it->first.Scalar(), Declared{file, it->second});
     }
   }
 
@@ -430,9 +439,15 @@ class Module {
       }
       return out;
     }
-    if (!value.IsScalar()) return value;
-    absl::StatusOr<YAML::Node> result = evaluateTemplate(
-        value.Scalar(), [&](const Reference& ref) { return resolve(ref, countIndex); });
+    if (!value.IsScalar()) return YAML::Node(YAML::NodeType::Null);
+    absl::StatusOr<YAML::Node> result =
+        evaluateTemplate(value.Scalar(), [&](const Reference& ref) -> absl::StatusOr<YAML::Node> {
+          absl::StatusOr<YAML::Node> resolved = resolve(ref, countIndex);
+          // A copy with its own memory: yaml-cpp merges the memory of every node assigned into a
+          // tree, so handing out the source's nodes would chain every resource's tree together.
+          if (resolved.ok()) return YAML::Clone(*resolved);
+          return resolved;
+        });
     if (!result.ok()) {
       messages.error(path, result.status().message());
       return YAML::Node();
