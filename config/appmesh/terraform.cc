@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -324,10 +326,41 @@ struct ResourceBlock {
   YAML::Node body;
 };
 
+// Parsed configuration files by name and content: every file of a module is read for every
+// other (and again on each rebuild), and parsing a thousand resources' JSON costs more than
+// evaluating them. The trees are only read (evaluation copies what it uses).
+struct ParsedConfigs {
+  std::mutex mutex;
+  std::map<std::pair<std::string, std::string>, YAML::Node> trees;
+};
+ParsedConfigs& parsedConfigs() {
+  static auto* configs = new ParsedConfigs();
+  return *configs;
+}
+constexpr size_t kParsedConfigEntries = 256;
+
+absl::StatusOr<YAML::Node> parseConfigUncached(const std::string& name, const std::string& content);
+
 // A parsed file of the folder, in the JSON syntax.
 absl::StatusOr<YAML::Node> parseConfig(const std::string& name, const std::string& content,
                                        const YAML::Node* parsed) {
   if (parsed) return *parsed;
+  ParsedConfigs& configs = parsedConfigs();
+  auto key = std::make_pair(name, content);
+  {
+    std::lock_guard<std::mutex> lock(configs.mutex);
+    auto it = configs.trees.find(key);
+    if (it != configs.trees.end()) return it->second;
+  }
+  absl::StatusOr<YAML::Node> tree = parseConfigUncached(name, content);
+  if (!tree.ok()) return tree;
+  std::lock_guard<std::mutex> lock(configs.mutex);
+  if (configs.trees.size() >= kParsedConfigEntries) configs.trees.clear();
+  configs.trees.emplace(std::move(key), *tree);
+  return tree;
+}
+
+absl::StatusOr<YAML::Node> parseConfigUncached(const std::string& name, const std::string& content) {
   std::string json = content;
   if (!absl::EndsWith(name, ".json")) {
     absl::StatusOr<std::string> converted = convertHclToJson(name, content);
