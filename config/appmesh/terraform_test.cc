@@ -197,6 +197,19 @@ TEST(Terraform, ShowJsonPlanReadsPlannedValues) {
   EXPECT_EQ(result.mesh.meshes[0].name, "planned");
 }
 
+TEST(Terraform, ModuleCallsAndOtherTfvarsAreWarnings) {
+  LoadResult result = load({
+      {"main.tf", std::string(kMesh) + "module \"nodes\" {\n  source = \"./nodes\"\n}\n"},
+      {"prod.tfvars", "x = 1\n"},
+  });
+  ASSERT_THAT(result.errors, IsEmpty());
+  EXPECT_THAT(result.warnings,
+              ElementsAre(HasSubstr("main.tf (module nodes): module calls are not followed"),
+                          HasSubstr("prod.tfvars: not read (Terraform loads only terraform.tfvars "
+                                    "and *.auto.tfvars by itself)")));
+  EXPECT_THAT(result.notes, ElementsAre("main.tf: 1 block skipped (module 1)"));
+}
+
 // ---- rejections: each names the file, the resource, the attribute and the expression.
 
 TEST(TerraformErrors, SyntaxErrorNamesFileLineAndColumn) {
