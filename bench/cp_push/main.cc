@@ -6,8 +6,8 @@
 //
 //   cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0] [--sidecars]
 //                 [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120] [--pause-ms 500]
-//                 [--format cli|cloudformation]
-//   cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation]
+//                 [--format cli|cloudformation|terraform]
+//   cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation|terraform]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -37,8 +37,8 @@ int usage(const std::string& error) {
   std::fprintf(stderr,
                "usage: cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0 (one per proxy)]\n"
                "                     [--sidecars] [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120]\n"
-               "                     [--pause-ms 500] [--format cli|cloudformation]\n"
-               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation]\n");
+               "                     [--pause-ms 500] [--format cli|cloudformation|terraform]\n"
+               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation|terraform]\n");
   return 2;
 }
 
@@ -69,8 +69,10 @@ std::string shortType(const std::string& type_url) {
 }
 
 void report(const PushBenchOptions& options, const PushBenchResult& result) {
-  std::printf("cp-push-bench: %d proxies on %d connections, %d target nodes%s, %zu round(s)\n", result.nodes,
+  std::printf("cp-push-bench: %d proxies on %d connections, %d target nodes%s%s, %zu round(s)\n", result.nodes,
               result.connections, options.targets, options.sidecars ? ", Sidecar documents" : "",
+              options.format == trellis::bench::cp_push::MeshFormat::kTerraform ? ", mesh and nodes as Terraform .tf"
+              : options.format == trellis::bench::cp_push::MeshFormat::kCloudFormation ? ", as CloudFormation templates" : "",
               result.rounds.size());
   if (result.first_build_ms) {
     std::printf("trellis-cp first build: %s ms (its own \"built in\"), first build applied %s ms after start\n",
@@ -155,7 +157,7 @@ int main(int argc, char** argv) {
       std::string name;
       std::optional<trellis::bench::cp_push::MeshFormat> format;
       if (text(name)) format = trellis::bench::cp_push::parseMeshFormat(name);
-      if (!format) return usage("--format takes cli or cloudformation");
+      if (!format) return usage("--format takes cli, cloudformation or terraform");
       options.format = *format;
     } else if (arg == "--cp") {
       if (!text(cp)) return usage("--cp needs the trellis-cp binary");

@@ -66,6 +66,44 @@ std::string nodesYaml(const MeshShape& shape) {
   return out;
 }
 
+// The same resources as meshYaml and nodesYaml, as Terraform configuration of the AWS provider.
+std::string tfListener() {
+  return absl::StrCat("    listener {\n      port_mapping {\n        port     = ", kListenerPort,
+                      "\n        protocol = \"http\"\n      }\n    }\n");
+}
+
+std::string meshTf(const MeshShape& shape) {
+  std::string out = absl::StrCat("# The push benchmark's mesh as Terraform: one service behind a router, ",
+                                 shape.targets, " target nodes.\n",
+                                 "variable \"mesh\" {\n  default = \"", kMeshName, "\"\n}\n\n",
+                                 "resource \"aws_appmesh_mesh\" \"bench\" {\n  name = var.mesh\n  spec {\n"
+                                 "    egress_filter {\n      type = \"DROP_ALL\"\n    }\n  }\n}\n\n");
+  absl::StrAppend(&out, "resource \"aws_appmesh_virtual_router\" \"backend\" {\n  name      = \"", kRouter,
+                  "\"\n  mesh_name = aws_appmesh_mesh.bench.id\n  spec {\n", tfListener(), "  }\n}\n\n");
+  absl::StrAppend(&out, "resource \"aws_appmesh_virtual_service\" \"backend\" {\n  name      = \"", kService,
+                  "\"\n  mesh_name = aws_appmesh_mesh.bench.id\n  spec {\n    provider {\n"
+                  "      virtual_router {\n        virtual_router_name = "
+                  "aws_appmesh_virtual_router.backend.name\n      }\n    }\n  }\n}\n");
+  for (int k = 0; k < shape.targets; ++k) {
+    absl::StrAppend(&out, "\nresource \"aws_appmesh_virtual_node\" \"target_", k, "\" {\n  name      = \"",
+                    targetName(k), "\"\n  mesh_name = aws_appmesh_mesh.bench.id\n  spec {\n", tfListener(),
+                    "  }\n}\n");
+  }
+  return out;
+}
+
+std::string nodesTf(const MeshShape& shape) {
+  std::string out = absl::StrCat("# ", shape.nodes, " client nodes, each calling ", kService, ".\n");
+  for (int i = 0; i < shape.nodes; ++i) {
+    absl::StrAppend(&out, "\nresource \"aws_appmesh_virtual_node\" \"client_", i, "\" {\n  name      = \"",
+                    clientNodeName(i, shape), "\"\n  mesh_name = aws_appmesh_mesh.bench.id\n  spec {\n",
+                    tfListener(),
+                    "    backend {\n      virtual_service {\n        virtual_service_name = "
+                    "aws_appmesh_virtual_service.backend.name\n      }\n    }\n  }\n}\n");
+  }
+  return out;
+}
+
 // ---- the same resources as CloudFormation templates (config/appmesh/README.md, "CloudFormation
 // templates"): each file one template whose resources take the mesh's name from a parameter.
 
@@ -172,6 +210,7 @@ std::string routeYaml(const std::vector<int>& weights) {
 std::optional<MeshFormat> parseMeshFormat(const std::string& name) {
   if (name == "cli") return MeshFormat::kCli;
   if (name == "cloudformation") return MeshFormat::kCloudFormation;
+  if (name == "terraform") return MeshFormat::kTerraform;
   return std::nullopt;
 }
 
@@ -218,11 +257,15 @@ absl::Status writeMesh(const fs::path& dir, const MeshShape& shape) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
+  const bool tf = shape.format == MeshFormat::kTerraform;
   const bool cfn = shape.format == MeshFormat::kCloudFormation;
-  if (absl::Status s = writeFile(dir / "mesh.yaml", cfn ? meshTemplate(shape) : meshYaml(shape)); !s.ok()) return s;
-  if (absl::Status s = writeFile(dir / "nodes.yaml", cfn ? nodesTemplate(shape) : nodesYaml(shape)); !s.ok()) {
-    return s;
-  }
+  // The other language's files of an earlier run would define every resource twice.
+  fs::remove(dir / (tf ? "mesh.yaml" : "mesh.tf"), ec);
+  fs::remove(dir / (tf ? "nodes.yaml" : "nodes.tf"), ec);
+  const std::string mesh = tf ? meshTf(shape) : cfn ? meshTemplate(shape) : meshYaml(shape);
+  const std::string nodes = tf ? nodesTf(shape) : cfn ? nodesTemplate(shape) : nodesYaml(shape);
+  if (absl::Status s = writeFile(dir / (tf ? "mesh.tf" : "mesh.yaml"), mesh); !s.ok()) return s;
+  if (absl::Status s = writeFile(dir / (tf ? "nodes.tf" : "nodes.yaml"), nodes); !s.ok()) return s;
   if (absl::Status s = writeFile(dir / "endpoints.yaml", endpointsYaml(shape)); !s.ok()) return s;
   if (shape.sidecars) {
     if (absl::Status s = writeFile(dir / "sidecars.yaml", sidecarsYaml(shape)); !s.ok()) return s;

@@ -22,9 +22,10 @@ inline constexpr char kRouteFile[] = "route.yaml";
 enum class MeshFormat {
   kCli,             // aws appmesh CLI input YAML
   kCloudFormation,  // CloudFormation templates: one per file, names from a MeshName parameter
+  kTerraform,       // mesh.tf and nodes.tf (aws_appmesh_* resources); the route file stays CLI input
 };
 
-// "cli" or "cloudformation", as --format spells them.
+// "cli", "cloudformation" or "terraform", as --format spells them.
 std::optional<MeshFormat> parseMeshFormat(const std::string& name);
 
 struct MeshShape {
@@ -46,7 +47,9 @@ std::string weightsSignature(const std::vector<int>& weights);
 
 // Writes the whole mesh into `dir` (created if missing; existing files of the same names are
 // replaced): mesh.yaml (Mesh, VirtualService, VirtualRouter, target nodes), nodes.yaml (client
-// nodes), endpoints.yaml, sidecars.yaml (if asked) and the route file with roundWeights(0).
+// nodes), endpoints.yaml, sidecars.yaml (if asked) and the route file with roundWeights(0). With
+// MeshFormat::kTerraform, mesh.tf and nodes.tf hold the same resources as Terraform configuration (one
+// resource block per node, names through references and a variable); the route file stays.
 absl::Status writeMesh(const std::filesystem::path& dir, const MeshShape& shape);
 
 // Replaces the route file with one carrying `weights`, as an editor or config tool does: written

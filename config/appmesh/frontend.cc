@@ -3,6 +3,7 @@
 #include "config/appmesh/frontend.h"
 
 #include "config/appmesh/cloudformation.h"
+#include "config/appmesh/terraform.h"
 
 namespace trellis::config::appmesh {
 
@@ -10,12 +11,12 @@ std::optional<FrontendResult> readWithFrontend(const InputFile& file,
                                                const std::vector<YAML::Node>* documents,
                                                const LoadOptions& options) {
   if (auto read = readCloudFormation(file, documents, options)) return read;
+  if (auto read = terraform::readTerraform(file, documents, options)) return read;
   return std::nullopt;
 }
 
 bool isRawTextFile(const std::string& name) {
-  (void)name;
-  return false;
+  return terraform::isTerraformTextFile(name);
 }
 
 }  // namespace trellis::config::appmesh

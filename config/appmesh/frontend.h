@@ -23,6 +23,9 @@ namespace trellis::config::appmesh {
 struct InputFile {
   std::string name;     // used in error messages, e.g. "colorteller.yaml"
   std::string content;  // JSON or YAML, possibly several YAML documents; or another language
+  // The folder's files, this one included, when the loader reads a folder (null otherwise): a
+  // Terraform module spans every .tf file of its folder.
+  const std::vector<InputFile>* folder = nullptr;
 };
 
 // One App Mesh resource a front-end found.
@@ -40,6 +43,10 @@ struct FrontendResult {
   std::vector<std::string> warnings;
   // For the summary: "mesh.yaml: 7 resources of other types skipped (AWS::ECS::Service 2, ...)".
   std::vector<std::string> notes;
+  // Whether the result follows from this file's content and the load options alone, so the
+  // loader may keep it while both are unchanged. False when it also reads other files of the
+  // folder (a Terraform module spans every .tf file and terraform.tfvars).
+  bool cacheable = true;
 };
 
 // The file as a front-end's format, or nullopt when no front-end claims it. `documents` is the

@@ -603,7 +603,8 @@ std::vector<Document> splitDocuments(const std::vector<InputFile>& files,
   std::vector<Document> documents;
   ParseCache local;
   ParseCache& parses = cache ? *cache : local;
-  for (const InputFile& file : files) {
+  for (const InputFile& listed : files) {
+    InputFile file{listed.name, listed.content, &files};  // front-ends see the whole folder
     if (isRawTextFile(file.name)) {
       if (std::optional<FrontendResult> read = readWithFrontend(file, nullptr, options)) {
         addFrontendResult(file, *std::move(read), documents, diagnostics, load);
@@ -754,7 +755,9 @@ bool sameOptions(const LoadOptions& a, const LoadOptions& b) {
 const std::optional<FrontendResult>& ParseCache::frontend(const InputFile& file,
                                                           const LoadOptions& options) {
   Entry& entry = entries_[file.name];
-  if (!entry.frontend || !sameOptions(entry.frontendOptions, options)) {
+  const bool reusable = entry.frontend && sameOptions(entry.frontendOptions, options) &&
+                        (!*entry.frontend || (*entry.frontend)->cacheable);
+  if (!reusable) {
     entry.frontend = readWithFrontend(file, &entry.documents, options);
     entry.frontendOptions = options;
   }

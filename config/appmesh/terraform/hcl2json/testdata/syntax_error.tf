@@ -1,0 +1,4 @@
+# A syntax error: the attribute has no value.
+resource "aws_appmesh_mesh" "main" {
+  name =
+}
