@@ -88,10 +88,13 @@ TranslateResult translate(const MeshSet& mesh, const Resolver& resolve,
 // "mesh/MESH/virtualNode/NODE".
 std::string nodeKey(std::string_view mesh, std::string_view virtualNode);
 
-// Maps a proxy's node.id to its node key. Accepted: "mesh/MESH/virtualNode/NODE" (what App
-// Mesh's Envoy image sends) and the node's ARN,
-// "arn:PARTITION:appmesh:REGION:ACCOUNT:mesh/MESH/virtualNode/NODE". Anything else is
-// InvalidArgument naming what is wrong.
+// "mesh/MESH/virtualGateway/GATEWAY": the key of a gateway proxy's resources.
+std::string gatewayKey(std::string_view mesh, std::string_view gateway);
+
+// Maps a proxy's node.id to its key (nodeKey or gatewayKey), with the parser trellis-proxy
+// checks its own id with (config/identity/node_identity.h): "mesh/MESH/virtualNode/NODE",
+// "mesh/MESH/virtualGateway/GATEWAY" or their ARN. Anything else is InvalidArgument naming the
+// value, what is wrong and what is accepted.
 absl::StatusOr<std::string> nodeKeyFromNodeId(const std::string& nodeId);
 
 }  // namespace trellis::config::appmesh
