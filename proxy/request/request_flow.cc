@@ -316,6 +316,7 @@ asio::awaitable<bool> RequestFlow::forward() {
     ho.prefix_rewrite = *action.prefix_rewrite;
     ho.strip_prefix_length = ctx_.route->match.path.size();
   }
+  if (action.host_rewrite_literal) ho.host_rewrite = *action.host_rewrite_literal;
   ho.default_host = cluster.name;
   ho.peer = peer_;
   ho.peer_is_internal = peer_internal_;
