@@ -32,12 +32,25 @@ inline constexpr int64_t kDefaultInboundPort = 15000;
 inline constexpr int64_t kDefaultOutboundPort = 15001;
 inline constexpr char kDefaultAppAddress[] = "127.0.0.1";
 
-// Everything one proxy (virtual node) receives. Each list is sorted by resource name.
+// One App Mesh resource an xDS resource was made from: "color-mesh/VirtualNode/front", and the
+// file and document it was read from.
+struct Origin {
+  std::string resource;
+  Source source;
+};
+
+// Everything one proxy (virtual node or virtual gateway) receives. Each list is sorted by
+// resource name.
 struct ProxyResources {
   std::vector<envoy::config::listener::v3::Listener> listeners;
   std::vector<envoy::config::route::v3::RouteConfiguration> routes;
   std::vector<envoy::config::cluster::v3::Cluster> clusters;
   std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment> endpoints;
+  // Where each came from, by name: listener, route configuration and cluster names (a cluster's
+  // endpoints share its name), and "VIRTUAL_HOST/ROUTE" for each route (virtual host names are
+  // unique within a proxy). A gateway's route lists its GatewayRoute and then the Route (or
+  // provider VirtualNode) behind it.
+  std::map<std::string, std::vector<Origin>> origins;
 };
 
 // Resolves a DNS hostname (serviceDiscovery.dns.hostname) to IP literals. trellis-cp passes a
@@ -46,7 +59,8 @@ using Resolver =
     std::function<absl::StatusOr<std::vector<std::string>>(const std::string& hostname)>;
 
 struct TranslateResult {
-  // By node key ("mesh/MESH/virtualNode/NODE"): one entry for every virtual node.
+  // By key: "mesh/MESH/virtualNode/NODE" for every virtual node, "mesh/MESH/virtualGateway/G"
+  // for every virtual gateway.
   std::map<std::string, ProxyResources> proxies;
   // What some proxy needed and did not get, so traffic is refused or goes nowhere: an
   // unresolvable hostname, a TCP listener or route, TLS the proxy cannot do. One line each,
@@ -79,7 +93,7 @@ struct TranslateOptions {
 // entry and what is wrong with it.
 absl::StatusOr<std::vector<std::string>> parseEgressAllowedHosts(std::string_view list);
 
-// Translates every virtual node of every mesh in `mesh`. The input should have passed
+// Translates every virtual node and virtual gateway of every mesh in `mesh`. The input should have passed
 // validate(); anything validation would reject that reaches here becomes an error line, never a
 // crash, and never a resource the proxy would refuse.
 TranslateResult translate(const MeshSet& mesh, const Resolver& resolve,
