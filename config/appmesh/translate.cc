@@ -1336,7 +1336,10 @@ class Translator {
     // The service's routes, as a node's backend would get them (clusters added on the way).
     xroute::VirtualHost behind;
     behind.set_name(host.name());
-    serviceRoutes(caller, provider, mapping->port, targetPath, behind, build);
+    // What the target cannot give is reported against this gateway route (its file and field),
+    // with the listener's connection pool for the clusters.
+    const Caller routeCaller{route.source, resource, caller.pool};
+    serviceRoutes(routeCaller, provider, mapping->port, targetPath, behind, build);
     for (const xroute::Route& serviceRoute : behind.routes()) {
       xroute::Route out;
       out.set_name(absl::StrCat(route.name, "/", serviceRoute.name()));

@@ -4,6 +4,7 @@
 //   trellis-cp --mesh-dir DIR [--listen 127.0.0.1:15010] [--admin 127.0.0.1:15011] [--dns-refresh-s 30]
 //                                [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level L]
 //   trellis-cp validate DIR
+//   trellis-cp explain NODE [--mesh-dir DIR | DIR]
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
 // HTTP, signals, and every rebuild); gRPC runs the ADS streams on its own threads and reads the
@@ -25,6 +26,7 @@
 #include "xds/admin/http_server.h"
 #include "xds/cp/control_plane.h"
 #include "xds/cp/dir_watcher.h"
+#include "xds/cp/explain.h"
 #include "xds/cp/mesh_source.h"
 #include "xds/cp/status_page.h"
 #include "xds/server/ads_server.h"
@@ -44,6 +46,7 @@ int usage(const std::string& error) {
                " [--no-default-retry-policy] [--egress-allowed-hosts=LIST]"
                " [--log-level trace|debug|info|warning|error]\n"
                "       trellis-cp validate DIR\n"
+               "       trellis-cp explain NODE [--mesh-dir DIR | DIR]\n"
                "  --egress-allowed-hosts=LIST  under egressFilter DROP_ALL, the hosts outside the mesh a\n"
                "                               node may still reach (HTTP Host or TLS SNI): comma-separated\n"
                "                               host names or *. suffix patterns; default *.amazonaws.com,\n"
@@ -153,6 +156,7 @@ int main(int argc, char** argv) {
   std::string admin = "127.0.0.1:15011";
   std::chrono::seconds dns_refresh{30};
   trellis::cp::BuildOptions build_options;
+  if (argc >= 2 && std::string(argv[1]) == "explain") return trellis::cp::explainMain(argc - 1, argv + 1);
   if (argc >= 2 && std::string(argv[1]) == "validate") {
     if (argc != 3) return usage("validate takes exactly one folder");
     return validate(argv[2]);
