@@ -1213,6 +1213,7 @@ class Translator {
     Kind kind = Kind::kNone;
     std::string matched;      // kPrefix: the gateway route's prefix, replaced by `value`
     std::string value;        // kPrefix: the new prefix; kWhole: the new path
+    bool behindRegex = false;  // kWhole behind a path.regex match: Envoy's regex_rewrite
   };
 
   // Adds to `out` (a gateway route's match, whose path matcher stays: the proxy's prefix_rewrite
@@ -1362,7 +1363,16 @@ class Translator {
         *out.mutable_match()->add_headers() = header;
       }
       *out.mutable_route() = serviceRoute.route();
-      if (rewrite->kind != PathRewrite::Kind::kNone) {
+      if (rewrite->behindRegex) {
+        auto* regex = out.mutable_route()->mutable_regex_rewrite();
+        regex->mutable_pattern()->set_regex("^.*$");
+        std::string substitution;  // RE2's rewrite syntax: a backslash is written twice
+        for (char c : rewrite->value) {
+          if (c == '\\') substitution.push_back('\\');
+          substitution.push_back(c);
+        }
+        regex->set_substitution(substitution);
+      } else if (rewrite->kind != PathRewrite::Kind::kNone) {
         out.mutable_route()->set_prefix_rewrite(rewrite->value);
       }
       if (rewriteHost) out.mutable_route()->set_host_rewrite_literal(serviceName);
@@ -1383,12 +1393,9 @@ class Translator {
     const std::optional<GatewayRouteRewrite>& rewrite = http.rewrite;
     if (http.match.path) {
       if (rewrite && rewrite->pathExact) {
-        if (http.match.path->isRegex) {
-          error(route.source, resourceOf(route), join(base, "action.rewrite.path.exact"),
-                "a whole-path rewrite behind a path.regex match needs Envoy's regex_rewrite, "
-                "which trellis-proxy does not have yet: route left out");
-          return std::nullopt;
-        }
+        // An exact match: prefix_rewrite of the whole matched path; a regex match: Envoy's
+        // regex_rewrite of the whole path.
+        out.behindRegex = http.match.path->isRegex;
         out.kind = PathRewrite::Kind::kWhole;
         out.matched = http.match.path->value;
         out.value = *rewrite->pathExact;

@@ -107,7 +107,8 @@ const std::map<std::string, std::set<std::string>>& acceptedFields() {
       {"envoy.type.matcher.v3.RegexMatcher", {"regex"}},
       {"envoy.config.route.v3.RouteAction",
        {"cluster", "weighted_clusters", "timeout", "prefix_rewrite", "idle_timeout",
-        "retry_policy", "host_rewrite_literal"}},
+        "retry_policy", "host_rewrite_literal", "regex_rewrite"}},
+      {"envoy.type.matcher.v3.RegexMatchAndSubstitute", {"pattern", "substitution"}},
       {"envoy.config.route.v3.RetryPolicy",
        {"retry_on", "num_retries", "per_try_timeout", "retry_host_predicate",
         "host_selection_retry_max_attempts", "retriable_status_codes"}},
@@ -1884,6 +1885,10 @@ std::vector<std::string> describe(const xroute::VirtualHost& host) {
     if (!route.route().prefix_rewrite().empty()) {
       absl::StrAppend(&line, " rewrite=", route.route().prefix_rewrite());
     }
+    if (route.route().has_regex_rewrite()) {
+      absl::StrAppend(&line, " regex_rewrite=", route.route().regex_rewrite().pattern().regex(), "->",
+                      route.route().regex_rewrite().substitution());
+    }
     if (!route.route().host_rewrite_literal().empty()) {
       absl::StrAppend(&line, " host=", route.route().host_rewrite_literal());
     }
@@ -1927,14 +1932,14 @@ TEST(TranslateGateway, PathMatchWithExactRewriteIsDecidedAtTranslation) {
                                      ", rewrite: {path: {exact: /about}}}}}")),
       gatewayRoute("r", absl::StrCat("{httpRoute: {match: {path: {regex: \"/i.*\"}}, ", kToSvc,
                                      ", rewrite: {path: {exact: /about}}}}}"))))));
-  // /info -> /about: only "exact" (priority 2) and "rest" match /about.
+  // /info -> /about: only "exact" (priority 2) and "rest" match /about. Behind the regex match
+  // the whole path is replaced with Envoy's regex_rewrite.
   EXPECT_THAT(describe(gatewayHost(result)),
               ElementsAre("p/exact path=/info rewrite=/about host=svc.m.local",
-                          "p/rest path=/info rewrite=/about host=svc.m.local"));
-  EXPECT_THAT(result.errors,
-              ::testing::Contains(HasSubstr(
-                  "m/VirtualGateway/gw/GatewayRoute/r: spec.httpRoute.action.rewrite.path.exact: a "
-                  "whole-path rewrite behind a path.regex match needs Envoy's regex_rewrite")));
+                          "p/rest path=/info rewrite=/about host=svc.m.local",
+                          "r/exact regex=/i.* regex_rewrite=^.*$->/about host=svc.m.local",
+                          "r/rest regex=/i.* regex_rewrite=^.*$->/about host=svc.m.local"));
+  EXPECT_THAT(result.errors, IsEmpty());
 }
 
 TEST(TranslateGateway, HostnameMethodHeadersQueryAndOrder) {

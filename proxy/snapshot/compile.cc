@@ -284,7 +284,7 @@ absl::StatusOr<Route> compileRoute(const route::Route& r, const std::string& pat
   const std::string ap = join(path, "route");
   const auto& a = r.route();
   if (auto st = onlyFields(a, ap, {"cluster", "weighted_clusters", "timeout", "prefix_rewrite", "idle_timeout",
-                                   "retry_policy", "host_rewrite_literal"});
+                                   "retry_policy", "host_rewrite_literal", "regex_rewrite"});
       !st.ok()) {
     return st;
   }
@@ -330,6 +330,20 @@ absl::StatusOr<Route> compileRoute(const route::Route& r, const std::string& pat
       }
     }
     fwd.host_rewrite_literal = host;
+  }
+  if (a.has_regex_rewrite()) {
+    const std::string rp = join(ap, "regex_rewrite");
+    if (!a.prefix_rewrite().empty()) return invalid(rp, "prefix_rewrite is given too (allowed: one of them)");
+    if (auto st = onlyFields(a.regex_rewrite(), rp, {"pattern", "substitution"}); !st.ok()) return st;
+    if (!a.regex_rewrite().has_pattern()) return invalid(join(rp, "pattern"), "is required");
+    auto re = compileRegex(a.regex_rewrite().pattern(), join(rp, "pattern"));
+    if (!re.ok()) return re.status();
+    std::string why;
+    if (!(*re)->CheckRewriteString(a.regex_rewrite().substitution(), &why)) {
+      return invalid(join(rp, "substitution"), absl::StrCat("'", a.regex_rewrite().substitution(), "': ", why));
+    }
+    fwd.regex_rewrite = *re;
+    fwd.regex_rewrite_substitution = a.regex_rewrite().substitution();
   }
   auto resolve = [&](const std::string& name, const std::string& p) -> absl::StatusOr<std::optional<uint32_t>> {
     if (name.empty()) return invalid(p, "a cluster name is required");

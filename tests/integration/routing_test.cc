@@ -21,6 +21,7 @@ class RoutingTest : public ::testing::Test {
         R"({match: {prefix: "/direct"}, direct_response: {status: 403, body: {inline_string: "direct answer"}}},)"
         R"({match: {prefix: "/old/"}, route: {cluster: stable, prefix_rewrite: "/new/"}},)"
         R"({match: {prefix: "/gw/"}, route: {cluster: stable, prefix_rewrite: "/", host_rewrite_literal: "color.local"}},)"
+        R"({match: {safe_regex: {regex: "/item/[0-9]+"}}, route: {cluster: stable, regex_rewrite: {pattern: {regex: "^/item/([0-9]+)$"}, substitution: "/items/\\1"}}},)"
         R"({match: {prefix: "/app", headers: [{name: x-canary, exact_match: "yes"}]}, route: {cluster: canary}},)"
         R"({match: {prefix: "/app"}, route: {cluster: stable}}]}]})";
     auto proxy = ProxyUnderTest::start(
@@ -88,6 +89,15 @@ TEST_F(RoutingTest, HostRewriteLiteralAndPrefixRewriteTogether) {
   ASSERT_NE(seen.head.find("host"), nullptr);
   EXPECT_EQ(*seen.head.find("host"), "color.local");
   EXPECT_EQ(seen.head.count("host"), 1u);
+}
+
+// Envoy's regex_rewrite: the path (not the query) rewritten with the capture groups.
+TEST_F(RoutingTest, RegexRewriteReplacesThePathAndKeepsTheQuery) {
+  auto resp = exchange(makeRequest("GET", "/item/42", "api.local"));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body, "GET /items/42");
+  auto with_query = exchange(makeRequest("GET", "/item/7?x=1", "api.local"));
+  EXPECT_EQ(with_query.body, "GET /items/7?x=1");
 }
 
 TEST_F(RoutingTest, HeaderMatchSelectsTheRoute) {
