@@ -3,8 +3,11 @@
 // the local app, local-app clusters) and the outbound side (listener with HTTP chains sharing
 // one route configuration, a virtual host per backend service and port, TCP chains for tcp
 // backends, the egress filter's allow-list or pass-through; the target clusters and their
-// endpoints), then sorts everything by name. Features the proxy cannot do are reported once per
-// resource and field, never emitted.
+// endpoints), then sorts everything by name. For each virtual gateway it builds a listener and
+// route configuration per http listener port, the gateway routes becoming routes that combine
+// their own match with that of each route of the target service (built by the code a node's
+// backend uses) and carry the gateway's rewrites. Features the proxy cannot do are reported once
+// per resource and field, never emitted.
 #include "config/appmesh/translate.h"
 
 #include <arpa/inet.h>

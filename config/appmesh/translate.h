@@ -5,8 +5,11 @@
 // connection's original destination port) to the local app; an outbound listener with HTTP
 // chains whose routes follow the node's backends, TCP chains for tcp backends, and the mesh's
 // egress filter (DROP_ALL: an allow-list and explained refusals; ALLOW_ALL: pass-through to the
-// original destination); and the clusters and endpoints those reach. What is left out, and why,
-// is listed in config/appmesh/README.md ("Translation to xDS").
+// original destination); and the clusters and endpoints those reach. Per virtual gateway: a
+// listener per http listener port whose routes are its gateway routes, each followed through
+// its target service with App Mesh's rewrites, and the clusters those reach. Every resource
+// keeps the App Mesh resources it came from (ProxyResources::origins). What is left out, and
+// why, is listed in config/appmesh/README.md ("Translation to xDS", "Virtual gateways").
 #pragma once
 
 #include <cstdint>
