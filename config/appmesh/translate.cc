@@ -3,8 +3,11 @@
 // the local app, local-app clusters) and the outbound side (listener with HTTP chains sharing
 // one route configuration, a virtual host per backend service and port, TCP chains for tcp
 // backends, the egress filter's allow-list or pass-through; the target clusters and their
-// endpoints), then sorts everything by name. Features the proxy cannot do are reported once per
-// resource and field, never emitted.
+// endpoints), then sorts everything by name. For each virtual gateway it builds a listener and
+// route configuration per http listener port, the gateway routes becoming routes that combine
+// their own match with that of each route of the target service (built by the code a node's
+// backend uses) and carry the gateway's rewrites. Features the proxy cannot do are reported once
+// per resource and field, never emitted.
 #include "config/appmesh/translate.h"
 
 #include <arpa/inet.h>
@@ -126,6 +129,13 @@ std::string resourceOf(const VirtualNode& node) {
 }
 std::string resourceOf(const Route& route) {
   return absl::StrCat(route.mesh, "/VirtualRouter/", route.virtualRouter, "/Route/", route.name);
+}
+std::string resourceOf(const VirtualGateway& gateway) {
+  return absl::StrCat(gateway.mesh, "/VirtualGateway/", gateway.name);
+}
+std::string resourceOf(const GatewayRoute& route) {
+  return absl::StrCat(route.mesh, "/VirtualGateway/", route.virtualGateway, "/GatewayRoute/",
+                      route.name);
 }
 
 // The key App Mesh's spec uses for a route's kind ("httpRoute", ...).
@@ -571,6 +581,45 @@ std::optional<std::string> grpcMatch(const GrpcRouteMatch& match, const std::str
   return headerMatchers(match.metadata, join(path, "metadata"), out);
 }
 
+// Fills `out` from a gateway route's httpRoute match: path, method, headers and query
+// parameters as for a route; the hostname as a ":authority" expression (case-insensitive, any
+// port), so that every gateway route of a listener stays in one virtual host, in one order.
+// match.port chose the listener already.
+std::optional<std::string> gatewayMatch(const HttpGatewayRouteMatch& match,
+                                        const std::string& path, xroute::RouteMatch* out) {
+  HttpRouteMatch plain;
+  plain.prefix = match.prefix;
+  plain.path = match.path;
+  plain.method = match.method;
+  plain.headers = match.headers;
+  plain.queryParameters = match.queryParameters;
+  if (std::optional<std::string> why = httpMatch(plain, path, out)) return why;
+  if (match.hostname) {
+    // App Mesh: exact is the whole host name, suffix its ending characters (".example.com"
+    // matches "www.example.com"; Envoy's "*.example.com").
+    const std::string name = RE2::QuoteMeta(absl::AsciiStrToLower(match.hostname->value));
+    xroute::HeaderMatcher* authority = out->add_headers();
+    authority->set_name(":authority");
+    authority->mutable_string_match()->mutable_safe_regex()->set_regex(
+        absl::StrCat("(?i)", match.hostname->isSuffix ? ".*" : "", name, "(:[0-9]+)?"));
+  }
+  return std::nullopt;
+}
+
+// A ":path" (request target, query included) matcher for an exact path.
+void addExactPathHeader(const std::string& path, xroute::RouteMatch* out) {
+  xroute::HeaderMatcher* header = out->add_headers();
+  header->set_name(":path");
+  header->mutable_string_match()->mutable_safe_regex()->set_regex(
+      absl::StrCat(RE2::QuoteMeta(path), "(\\?.*)?"));
+}
+
+void addPrefixPathHeader(const std::string& prefix, xroute::RouteMatch* out) {
+  xroute::HeaderMatcher* header = out->add_headers();
+  header->set_name(":path");
+  header->mutable_string_match()->set_prefix(prefix);
+}
+
 // Length of a route's path matcher: the longer one goes first among routes of equal priority.
 size_t specificity(const RouteSpec& spec) {
   const HttpRoute* http = spec.httpRoute    ? &*spec.httpRoute
@@ -596,6 +645,26 @@ struct ProxyBuild {
   std::map<std::string, xroute::RouteConfiguration> routes;
   std::map<std::string, ClusterProto> clusters;
   std::map<std::string, LoadAssignment> endpoints;
+  std::map<std::string, std::vector<Origin>> origins;
+
+  // Records that xDS resource (or route) `name` comes from `resource` in `source`, once.
+  void originOf(const std::string& name, const std::string& resource, const Source& source) {
+    std::vector<Origin>& list = origins[name];
+    for (const Origin& known : list) {
+      if (known.resource == resource) return;
+    }
+    list.push_back({resource, source});
+  }
+};
+
+// Whose proxy a route or cluster is built for: a virtual node's (its backends) or a virtual
+// gateway's (its gateway routes). Errors about what the caller cannot reach name it; `pool` is
+// the connection pool the caller's clusters get (a gateway listener's; none for a node, whose
+// callers App Mesh left unlimited).
+struct Caller {
+  const Source& source;
+  std::string resource;
+  const ConnectionPool* pool = nullptr;
 };
 
 // The endpoints of one target cluster (the same for every caller) and, if some are missing,
@@ -632,6 +701,16 @@ class Translator {
       }
       result_.proxies.emplace(key, translateNode(node));
     }
+    for (const VirtualGateway& gateway : set_.virtualGateways) {
+      const std::string key = gatewayKey(gateway.mesh, gateway.name);
+      if (result_.proxies.count(key) != 0) continue;  // a duplicate: validation reports it
+      if (set_.findMesh(gateway.mesh) == nullptr) {
+        error(gateway.source, resourceOf(gateway), "",
+              absl::StrCat("mesh ", quoted(gateway.mesh), " is not defined: no configuration"));
+        continue;
+      }
+      result_.proxies.emplace(key, translateGateway(gateway));
+    }
     return std::move(result_);
   }
 
@@ -654,6 +733,8 @@ class Translator {
             const std::string& message) {
     add(result_.warnings, line(source, resource, path, message));
   }
+
+  static Caller callerOf(const VirtualNode& node) { return Caller{node.source, resourceOf(node)}; }
 
   // What trellis-proxy cannot do yet, reported once per resource and field whoever calls it.
   void reportLeftOut() {
@@ -686,10 +767,6 @@ class Translator {
         }
       }
     }
-    for (const VirtualGateway& gateway : set_.virtualGateways) {
-      error(gateway.source, absl::StrCat(gateway.mesh, "/VirtualGateway/", gateway.name), "",
-            "virtual gateways are not translated yet: a gateway proxy gets no configuration");
-    }
   }
 
   // ------------------------------------------------------------------------------ per node
@@ -711,11 +788,16 @@ class Translator {
       translateOutbound(node, outbound, build);
     }
 
+    return finish(build);
+  }
+
+  static ProxyResources finish(ProxyBuild& build) {
     ProxyResources out;
     for (auto& [name, listener] : build.listeners) out.listeners.push_back(std::move(listener));
     for (auto& [name, routes] : build.routes) out.routes.push_back(std::move(routes));
     for (auto& [name, cluster] : build.clusters) out.clusters.push_back(std::move(cluster));
     for (auto& [name, assignment] : build.endpoints) out.endpoints.push_back(std::move(assignment));
+    out.origins = std::move(build.origins);
     return out;
   }
 
@@ -754,6 +836,7 @@ class Translator {
         }
       }
       const std::string cluster = clusterName("ingress", node, port);
+      build.originOf(cluster, resourceOf(node), node.source);
       // The connection pool limits what reaches the local app (App Mesh applied it here, on the
       // destination side, and left callers unlimited).
       const ConnectionPool* pool = served.connectionPool ? &*served.connectionPool : nullptr;
@@ -783,6 +866,9 @@ class Translator {
         firstHttp = false;
         build.routes.emplace(routesName,
                              localAppRoutes(routesName, port, cluster, perRequest, idle));
+        build.originOf(routesName, resourceOf(node), node.source);
+        build.originOf(absl::StrCat("local_app_", port, "/local_app"), resourceOf(node),
+                       node.source);
         chain = chainOf(absl::StrCat("ingress_http_", port), port, "",
                         hcmFilter("ingress", routesName, idle, std::nullopt, node.spec.logging));
       }
@@ -796,6 +882,7 @@ class Translator {
       *listener.add_filter_chains() = std::move(chain);
     }
     if (listener.filter_chains_size() == 0) return false;
+    build.originOf(listener.name(), resourceOf(node), node.source);
     build.listeners.emplace(listener.name(), std::move(listener));
     return true;
   }
@@ -909,6 +996,7 @@ class Translator {
     // loopback destination (never redirected, so only a direct call has one; this also covers
     // a listener bound to port 0 or moved by a test).
     if (address.port > 0) httpPorts.insert(address.port);
+    build.originOf(routes.name(), resourceOf(node), node.source);
     build.routes.emplace(routes.name(), std::move(routes));
 
     ListenerProto listener = listenerAt(listenerName("egress", address), address, core::OUTBOUND);
@@ -951,8 +1039,384 @@ class Translator {
                   tcpProxyFilter(tcpProxyTo("egress_passthrough", kPassthroughCluster,
                                             std::nullopt)));
     }
-    if (passthrough) build.clusters.emplace(kPassthroughCluster, passthroughCluster());
+    if (passthrough) {
+      build.clusters.emplace(kPassthroughCluster, passthroughCluster());
+      if (mesh != nullptr) {
+        build.originOf(kPassthroughCluster, absl::StrCat(mesh->name, "/Mesh"), mesh->source);
+      }
+    }
+    build.originOf(listener.name(), resourceOf(node), node.source);
     build.listeners.emplace(listener.name(), std::move(listener));
+  }
+
+  // ------------------------------------------------------------------------------ per gateway
+
+  // A virtual gateway's proxy: per HTTP listener, a listener on its port with one HTTP chain
+  // whose route configuration holds the gateway's routes for that port, each followed through
+  // its target service (the same routes and weighted clusters a node's backend would get), and
+  // the clusters those reach.
+  ProxyResources translateGateway(const VirtualGateway& gateway) {
+    ProxyBuild build;
+    const std::string resource = resourceOf(gateway);
+    const std::string listenersPath = join(gateway.source.specPath, "listeners");
+    std::set<int64_t> ports;
+    std::vector<std::pair<size_t, const Listener*>> byPort;  // spec index, listener
+    for (size_t i = 0; i < gateway.spec.listeners.size(); ++i) {
+      byPort.emplace_back(i, &gateway.spec.listeners[i]);
+    }
+    std::stable_sort(byPort.begin(), byPort.end(), [](const auto& a, const auto& b) {
+      return a.second->portMapping.port < b.second->portMapping.port;
+    });
+    for (const auto& [index, listener] : byPort) {
+      const std::string path = item(listenersPath, index);
+      const int64_t port = listener->portMapping.port;
+      const PortProtocol protocol = listener->portMapping.protocol;
+      if (!ports.insert(port).second) {
+        error(gateway.source, resource, path,
+              absl::StrCat("a second listener on port ", port, ": left out"));
+        continue;
+      }
+      if (protocol != PortProtocol::kHttp) {
+        error(gateway.source, resource, join(path, "portMapping.protocol"),
+              protocol == PortProtocol::kTcp
+                  ? absl::StrCat("tcp is not a gateway listener protocol (App Mesh allows http, "
+                                 "http2, grpc): no listener for port ",
+                                 port)
+                  : absl::StrCat(toString(protocol),
+                                 " is not supported yet (trellis-proxy has no HTTP/2 yet): no "
+                                 "listener for port ",
+                                 port, ", so clients are refused"));
+        continue;
+      }
+      if (listener->tls && listener->tls->mode == ListenerTlsMode::kStrict) {
+        error(gateway.source, resource, join(path, "tls.mode"),
+              absl::StrCat("STRICT is not supported yet (trellis-proxy does not terminate TLS): "
+                           "no listener for port ",
+                           port, ", so clients are refused rather than served in plaintext"));
+        continue;
+      }
+      if (listener->tls && listener->tls->mode == ListenerTlsMode::kPermissive) {
+        warn(gateway.source, resource, join(path, "tls"),
+             "left out: trellis-proxy does not terminate TLS yet; with mode PERMISSIVE it "
+             "accepts plaintext only");
+      }
+      const ConnectionPool* pool = listener->connectionPool ? &*listener->connectionPool : nullptr;
+      Caller caller{gateway.source, resource, pool};
+
+      xroute::RouteConfiguration routes;
+      routes.set_name(gatewayRouteConfigName(gateway, port));
+      xroute::VirtualHost host;
+      host.set_name(absl::StrCat("gateway_", port));
+      *host.add_domains() = std::string(kAnyDomain);
+      if (listener->healthCheck) {
+        gatewayHealthRoute(gateway, *listener->healthCheck, join(path, "healthCheck"), host, build);
+      }
+      for (const GatewayRoute* route : gatewayRoutesFor(gateway, port)) {
+        gatewayRoute(caller, gateway, *route, host, build);
+      }
+      if (host.routes_size() == 0) {
+        warn(gateway.source, resource, path,
+             absl::StrCat("no gateway route serves port ", port,
+                          ": every request to it gets 404"));
+        // The proxy takes a virtual host without routes; keep one so the port still answers.
+      }
+      *routes.add_virtual_hosts() = std::move(host);
+      build.originOf(routes.name(), resource, gateway.source);
+      build.routes.emplace(routes.name(), std::move(routes));
+
+      ListenerProto out;
+      const HostPort address{kDefaultListenAddress, port};
+      out.set_name(listenerName("gateway", address));
+      setSocketAddress(out.mutable_address(), address.address, address.port);
+      std::optional<int64_t> idle;
+      if (listener->timeout && listener->timeout->idle) idle = listener->timeout->idle->toMillis();
+      *out.add_filter_chains() =
+          chainOf(absl::StrCat("gateway_http_", port), std::nullopt, "",
+                  hcmFilter("gateway", gatewayRouteConfigName(gateway, port), idle, std::nullopt,
+                            gateway.spec.logging));
+      build.originOf(out.name(), resource, gateway.source);
+      build.listeners.emplace(out.name(), std::move(out));
+    }
+    // Gateway routes of a kind no listener here serves yet.
+    for (const GatewayRoute* route : set_.gatewayRoutesOf(gateway.mesh, gateway.name)) {
+      if (!route->spec.httpRoute) {
+        const std::string kind = route->spec.http2Route ? "http2Route" : "grpcRoute";
+        error(route->source, resourceOf(*route), join(route->source.specPath, kind),
+              "not supported yet (trellis-proxy has no HTTP/2 yet): route left out");
+      }
+    }
+    return finish(build);
+  }
+
+  static std::string gatewayRouteConfigName(const VirtualGateway& gateway, int64_t port) {
+    return absl::StrCat("rds_gateway_", gateway.mesh, "_", gateway.name, "_", port);
+  }
+
+  // A gateway listener's health check, answered by the gateway itself: App Mesh's checker (a
+  // load balancer's target group, ECS) asks the gateway whether it is up, and there is no local
+  // app behind it to ask. Interval and thresholds are the checker's business.
+  void gatewayHealthRoute(const VirtualGateway& gateway, const HealthCheckPolicy& check,
+                          const std::string& path, xroute::VirtualHost& host, ProxyBuild& build) {
+    if (check.protocol != PortProtocol::kHttp || !check.path || check.path->empty()) {
+      warn(gateway.source, resourceOf(gateway), path,
+           absl::StrCat("protocol ", toString(check.protocol),
+                        check.protocol == PortProtocol::kHttp ? " without a path" : "",
+                        ": not answered by the gateway (only an http check with a path is); "
+                        "a checker gets whatever the gateway routes give"));
+      return;
+    }
+    xroute::Route* route = host.add_routes();
+    route->set_name("health_check");
+    route->mutable_match()->set_path(*check.path);
+    route->mutable_direct_response()->set_status(200);
+    route->mutable_direct_response()->mutable_body()->set_inline_string("healthy");
+    build.originOf(absl::StrCat(host.name(), "/health_check"), resourceOf(gateway),
+                   gateway.source);
+  }
+
+  // The gateway's http routes serving `port` (those with match.port == port, or without a port
+  // match), in order: priority first (routes with one before those without, lower first), then
+  // the more specific hostname (exact, then the longer suffix, then none), then the longer path
+  // or prefix, then the name.
+  std::vector<const GatewayRoute*> gatewayRoutesFor(const VirtualGateway& gateway,
+                                                    int64_t port) const {
+    std::vector<const GatewayRoute*> routes;
+    for (const GatewayRoute* route : set_.gatewayRoutesOf(gateway.mesh, gateway.name)) {
+      if (!route->spec.httpRoute) continue;
+      const std::optional<int64_t>& matchPort = route->spec.httpRoute->match.port;
+      if (!matchPort || *matchPort == port) routes.push_back(route);
+    }
+    auto hostRank = [](const GatewayRoute* r) -> std::pair<int, size_t> {
+      const std::optional<HostnameMatch>& h = r->spec.httpRoute->match.hostname;
+      if (!h) return {0, 0};
+      return {h->isSuffix ? 1 : 2, h->value.size()};
+    };
+    auto pathLength = [](const GatewayRoute* r) -> size_t {
+      const HttpGatewayRouteMatch& m = r->spec.httpRoute->match;
+      if (m.path) return m.path->value.size();
+      return m.prefix.value_or("/").size();
+    };
+    std::sort(routes.begin(), routes.end(), [&](const GatewayRoute* a, const GatewayRoute* b) {
+      const bool aHas = a->spec.priority.has_value();
+      const bool bHas = b->spec.priority.has_value();
+      if (aHas != bHas) return aHas;
+      if (aHas && *a->spec.priority != *b->spec.priority) {
+        return *a->spec.priority < *b->spec.priority;
+      }
+      if (hostRank(a) != hostRank(b)) return hostRank(a) > hostRank(b);
+      if (pathLength(a) != pathLength(b)) return pathLength(a) > pathLength(b);
+      return a->name < b->name;
+    });
+    return routes;
+  }
+
+  // How a gateway route changes the request path before the target's routes see it.
+  struct PathRewrite {
+    enum class Kind { kNone, kPrefix, kWhole };
+    Kind kind = Kind::kNone;
+    std::string matched;      // kPrefix: the gateway route's prefix, replaced by `value`
+    std::string value;        // kPrefix: the new prefix; kWhole: the new path
+    bool behindRegex = false;  // kWhole behind a path.regex match: Envoy's regex_rewrite
+  };
+
+  // Adds to `out` (a gateway route's match, whose path matcher stays: the proxy's prefix_rewrite
+  // strips what it matched) what the path of the original request must satisfy for the service
+  // route `service` to match the path after `rewrite`. Returns false if it never can, nullopt
+  // if that cannot be expressed (a service regex behind a prefix rewrite).
+  static std::optional<bool> combinePath(const PathRewrite& rewrite,
+                                         const xroute::RouteMatch& service,
+                                         xroute::RouteMatch* out) {
+    using Match = xroute::RouteMatch;
+    const Match::PathSpecifierCase kind = service.path_specifier_case();
+    switch (rewrite.kind) {
+      case PathRewrite::Kind::kWhole: {
+        // Every request gets the same path: decide here.
+        const std::string& path = rewrite.value;
+        if (kind == Match::kPrefix) return path.rfind(service.prefix(), 0) == 0;
+        if (kind == Match::kPath) return path == service.path();
+        if (kind == Match::kSafeRegex) return RE2::FullMatch(path, RE2(service.safe_regex().regex()));
+        return true;
+      }
+      case PathRewrite::Kind::kNone:
+        if (kind == Match::kPrefix && service.prefix() != "/") {
+          addPrefixPathHeader(service.prefix(), out);
+        } else if (kind == Match::kPath) {
+          addExactPathHeader(service.path(), out);
+        } else if (kind == Match::kSafeRegex) {
+          xroute::HeaderMatcher* header = out->add_headers();
+          header->set_name(":path");
+          header->mutable_string_match()->mutable_safe_regex()->set_regex(
+              absl::StrCat("(?:", service.safe_regex().regex(), ")(\\?.*)?"));
+        }
+        return true;
+      case PathRewrite::Kind::kPrefix: {
+        // The service sees value + rest where the request had matched + rest.
+        const std::string& value = rewrite.value;
+        if (kind == Match::kPrefix) {
+          const std::string& prefix = service.prefix();
+          if (value.rfind(prefix, 0) == 0) return true;  // every rewritten path has it
+          if (prefix.rfind(value, 0) != 0) return false;
+          addPrefixPathHeader(absl::StrCat(rewrite.matched, prefix.substr(value.size())), out);
+          return true;
+        }
+        if (kind == Match::kPath) {
+          const std::string& path = service.path();
+          if (path.rfind(value, 0) != 0) return false;
+          addExactPathHeader(absl::StrCat(rewrite.matched, path.substr(value.size())), out);
+          return true;
+        }
+        if (kind == Match::kSafeRegex) return std::nullopt;
+        return true;
+      }
+    }
+    return true;
+  }
+
+  // One gateway route -> one xDS route per route of its target service for the target port: the
+  // gateway route's match and the service route's match (as it applies after the rewrite) both
+  // hold; the action is the service route's, with the gateway route's rewrites.
+  void gatewayRoute(const Caller& caller, const VirtualGateway& gateway, const GatewayRoute& route,
+                    xroute::VirtualHost& host, ProxyBuild& build) {
+    const std::string resource = resourceOf(route);
+    const HttpGatewayRoute& http = *route.spec.httpRoute;
+    const std::string base = join(route.source.specPath, "httpRoute");
+    const std::string targetPath = join(base, "action.target");
+    const std::string& serviceName = http.target.virtualServiceName;
+    const VirtualService* service = set_.findVirtualService(route.mesh, serviceName);
+    if (service == nullptr) {
+      error(route.source, resource, join(targetPath, "virtualService"),
+            absl::StrCat("no VirtualService ", quoted(serviceName), ": route left out"));
+      return;
+    }
+    const Provider provider = providerOf(*service);
+    if (provider.node == nullptr && provider.router == nullptr) {
+      error(route.source, resource, join(targetPath, "virtualService"),
+            absl::StrCat("VirtualService ", quoted(serviceName),
+                         " has no provider that exists: route left out"));
+      return;
+    }
+    std::optional<int64_t> port = http.target.port;
+    if (!port && provider.ports.size() == 1) port = provider.ports.front().port;
+    const PortMapping* mapping = nullptr;
+    for (const PortMapping& p : provider.ports) {
+      if (port && p.port == *port) mapping = &p;
+    }
+    if (mapping == nullptr) {
+      error(route.source, resource, join(targetPath, "port"),
+            absl::StrCat(port ? absl::StrCat(*port, " is not a listener port")
+                              : std::string("required: several listener ports"),
+                         " of the provider of VirtualService ", quoted(serviceName),
+                         ": route left out"));
+      return;
+    }
+    if (mapping->protocol != PortProtocol::kHttp) {
+      error(route.source, resource, join(targetPath, "port"),
+            absl::StrCat("port ", mapping->port, " of VirtualService ", quoted(serviceName),
+                         " is ", toString(mapping->protocol),
+                         " and an httpRoute reaches http ports only: route left out"));
+      return;
+    }
+    std::optional<ClientPolicy> policy;
+    if (gateway.spec.backendDefaults) policy = gateway.spec.backendDefaults->clientPolicy;
+    if (clientTlsRequired(policy, mapping->port)) {
+      error(gateway.source, resourceOf(gateway), "backendDefaults.clientPolicy.tls",
+            absl::StrCat("requires TLS to ", quoted(serviceName), " port ", mapping->port,
+                         ", which trellis-proxy cannot originate yet: GatewayRoute ",
+                         quoted(route.name), " left out rather than sent in plaintext"));
+      return;
+    }
+
+    xroute::RouteMatch own;
+    if (std::optional<std::string> why = gatewayMatch(http.match, join(base, "match"), &own)) {
+      error(route.source, resource, "", absl::StrCat(*why, ": route left out"));
+      return;
+    }
+    std::optional<PathRewrite> rewrite = pathRewriteOf(route, http, base);
+    if (!rewrite) return;  // reported
+    const bool rewriteHost =
+        !http.rewrite || http.rewrite->hostnameDefaultTargetHostname.value_or("ENABLED") ==
+                             "ENABLED";
+
+    // The service's routes, as a node's backend would get them (clusters added on the way).
+    xroute::VirtualHost behind;
+    behind.set_name(host.name());
+    // What the target cannot give is reported against this gateway route (its file and field),
+    // with the listener's connection pool for the clusters.
+    const Caller routeCaller{route.source, resource, caller.pool};
+    serviceRoutes(routeCaller, provider, mapping->port, targetPath, behind, build);
+    for (const xroute::Route& serviceRoute : behind.routes()) {
+      xroute::Route out;
+      out.set_name(absl::StrCat(route.name, "/", serviceRoute.name()));
+      *out.mutable_match() = own;
+      std::optional<bool> possible =
+          combinePath(*rewrite, serviceRoute.match(), out.mutable_match());
+      const std::string behindKey = absl::StrCat(host.name(), "/", serviceRoute.name());
+      const std::vector<Origin> behindOrigins = build.origins[behindKey];
+      build.origins.erase(behindKey);
+      if (!possible.has_value()) {
+        error(route.source, resource, "",
+              absl::StrCat("the route ", quoted(serviceRoute.name()), " of VirtualService ",
+                           quoted(serviceName),
+                           " matches its path with a regex, which cannot be applied after this "
+                           "gateway route's prefix rewrite: that route is left out here"));
+        continue;
+      }
+      if (!*possible) continue;  // the rewritten path can never match it
+      for (const auto& header : serviceRoute.match().headers()) {
+        *out.mutable_match()->add_headers() = header;
+      }
+      *out.mutable_route() = serviceRoute.route();
+      if (rewrite->behindRegex) {
+        auto* regex = out.mutable_route()->mutable_regex_rewrite();
+        regex->mutable_pattern()->set_regex("^.*$");
+        std::string substitution;  // RE2's rewrite syntax: a backslash is written twice
+        for (char c : rewrite->value) {
+          if (c == '\\') substitution.push_back('\\');
+          substitution.push_back(c);
+        }
+        regex->set_substitution(substitution);
+      } else if (rewrite->kind != PathRewrite::Kind::kNone) {
+        out.mutable_route()->set_prefix_rewrite(rewrite->value);
+      }
+      if (rewriteHost) out.mutable_route()->set_host_rewrite_literal(serviceName);
+      const std::string key = absl::StrCat(host.name(), "/", out.name());
+      build.originOf(key, resource, route.source);
+      for (const Origin& o : behindOrigins) build.originOf(key, o.resource, o.source);
+      *host.add_routes() = std::move(out);
+    }
+  }
+
+  // The path rewrite of a gateway route, with App Mesh's defaults: a prefix match rewrites the
+  // matched prefix to "/" unless rewrite.prefix says otherwise (defaultPrefix DISABLED keeps
+  // it, value replaces it); a path match keeps the path unless rewrite.path.exact gives a new
+  // one. nullopt (reported): trellis-proxy cannot do it.
+  std::optional<PathRewrite> pathRewriteOf(const GatewayRoute& route, const HttpGatewayRoute& http,
+                                           const std::string& base) {
+    PathRewrite out;
+    const std::optional<GatewayRouteRewrite>& rewrite = http.rewrite;
+    if (http.match.path) {
+      if (rewrite && rewrite->pathExact) {
+        // An exact match: prefix_rewrite of the whole matched path; a regex match: Envoy's
+        // regex_rewrite of the whole path.
+        out.behindRegex = http.match.path->isRegex;
+        out.kind = PathRewrite::Kind::kWhole;
+        out.matched = http.match.path->value;
+        out.value = *rewrite->pathExact;
+      }
+      return out;
+    }
+    const std::string prefix = http.match.prefix.value_or("/");
+    std::string value = "/";
+    if (rewrite && rewrite->prefixValue) {
+      value = *rewrite->prefixValue;
+    } else if (rewrite && rewrite->prefixDefaultPrefix.value_or("ENABLED") == "DISABLED") {
+      return out;
+    }
+    if (value == prefix) return out;
+    out.kind = PathRewrite::Kind::kPrefix;
+    out.matched = prefix;
+    out.value = value;
+    return out;
   }
 
   // The TCP proxy of one tcp backend port: to the node provider's cluster, or along the router's
@@ -969,7 +1433,8 @@ class Translator {
       }
       return tcpProxyTo(
           statPrefix,
-          targetCluster(caller, *backend.targetNode, backend.port, backend.path, build), idle);
+          targetCluster(callerOf(caller), *backend.targetNode, backend.port, backend.path, build),
+          idle);
     }
     const Route* chosen = nullptr;
     for (const Route* route : routesFor(*backend.router, backend.port)) {
@@ -1015,7 +1480,8 @@ class Translator {
       }
       // The cluster of a weight-0 target is sent too, as for HTTP; the TCP proxy takes only
       // weights of 1 or more, so the target itself stays out of weighted_clusters.
-      const std::string cluster = targetCluster(caller, *node, *port, backend.path, build);
+      const std::string cluster =
+          targetCluster(callerOf(caller), *node, *port, backend.path, build);
       if (target.weight > 0) weighted.emplace_back(cluster, static_cast<uint32_t>(target.weight));
     }
     if (weighted.empty()) {
@@ -1067,20 +1533,10 @@ class Translator {
     }
 
     const VirtualServiceProvider& provider = *service->spec.provider;
-    std::vector<PortMapping> ports;
-    const VirtualNode* targetNode = nullptr;
-    const VirtualRouter* router = nullptr;
-    if (provider.kind == VirtualServiceProvider::Kind::kVirtualNode) {
-      targetNode = set_.findVirtualNode(caller.mesh, provider.name);
-      if (targetNode != nullptr) {
-        for (const Listener& listener : targetNode->spec.listeners) {
-          ports.push_back(listener.portMapping);
-        }
-      }
-    } else {
-      router = set_.findVirtualRouter(caller.mesh, provider.name);
-      if (router != nullptr) ports = router->spec.listeners;
-    }
+    const Provider target = providerOf(*service);
+    const std::vector<PortMapping>& ports = target.ports;
+    const VirtualNode* targetNode = target.node;
+    const VirtualRouter* router = target.router;
     if (targetNode == nullptr && router == nullptr) {
       error(caller.source, resource, path,
             absl::StrCat("the provider of VirtualService ", quoted(serviceName), ", ",
@@ -1090,8 +1546,6 @@ class Translator {
                          quoted(provider.name), ", does not exist: no route to it"));
       return {};
     }
-    std::sort(ports.begin(), ports.end(),
-              [](const PortMapping& a, const PortMapping& b) { return a.port < b.port; });
     if (ports.empty()) {
       error(caller.source, resource, path,
             absl::StrCat("the provider of VirtualService ", quoted(serviceName),
@@ -1117,11 +1571,7 @@ class Translator {
       host.set_name(absl::StrCat(serviceName, ":", port));
       if (ports.size() == 1 || port == 80) host.add_domains(serviceName);
       host.add_domains(absl::StrCat(serviceName, ":", port));
-      if (targetNode != nullptr) {
-        nodeProviderRoute(caller, *targetNode, port, path, host, build);
-      } else {
-        routerRoutes(caller, *router, port, path, host, build);
-      }
+      serviceRoutes(callerOf(caller), target, port, path, host, build);
       hosts.push_back(std::move(host));
     }
     return hosts;
@@ -1129,7 +1579,7 @@ class Translator {
 
   // A service provided directly by a node: everything to that node's listener, with that
   // listener's perRequest timeout (App Mesh applies a node's listener timeout to its callers).
-  void nodeProviderRoute(const VirtualNode& caller, const VirtualNode& target, int64_t port,
+  void nodeProviderRoute(const Caller& caller, const VirtualNode& target, int64_t port,
                          const std::string& callerPath, xroute::VirtualHost& host,
                          ProxyBuild& build) {
     int64_t perRequest = kDefaultPerRequestMillis;
@@ -1149,6 +1599,7 @@ class Translator {
     // App Mesh gave a virtual node provider's route its default retry policy too (and no way
     // to set another).
     if (options_.defaultRetryPolicy) setDefaultRetryPolicy(action->mutable_retry_policy());
+    build.originOf(absl::StrCat(host.name(), "/", route->name()), resourceOf(target), target.source);
   }
 
   // The routes of `router` that serve `port`, in priority order: routes with a priority first,
@@ -1179,18 +1630,61 @@ class Translator {
   }
 
   // A service provided by a router: its routes for `port`, in priority order.
-  void routerRoutes(const VirtualNode& caller, const VirtualRouter& router, int64_t port,
+  void routerRoutes(const Caller& caller, const VirtualRouter& router, int64_t port,
                     const std::string& callerPath, xroute::VirtualHost& host, ProxyBuild& build) {
     for (const Route* route : routesFor(router, port)) {
       xroute::Route out;
       if (translateRoute(caller, *route, callerPath, out, build)) {
+        build.originOf(absl::StrCat(host.name(), "/", out.name()), resourceOf(*route),
+                       route->source);
         *host.add_routes() = std::move(out);
       }
     }
   }
 
+  // The provider of a virtual service, and its listener ports in port order. Neither node nor
+  // router set: the service has no provider, or it does not exist (the caller reports it).
+  struct Provider {
+    const VirtualNode* node = nullptr;
+    const VirtualRouter* router = nullptr;
+    std::vector<PortMapping> ports;
+  };
+  Provider providerOf(const VirtualService& service) const {
+    Provider out;
+    if (!service.spec.provider) return out;
+    const VirtualServiceProvider& provider = *service.spec.provider;
+    if (provider.kind == VirtualServiceProvider::Kind::kVirtualNode) {
+      out.node = set_.findVirtualNode(service.mesh, provider.name);
+      if (out.node != nullptr) {
+        for (const Listener& listener : out.node->spec.listeners) {
+          out.ports.push_back(listener.portMapping);
+        }
+      }
+    } else {
+      out.router = set_.findVirtualRouter(service.mesh, provider.name);
+      if (out.router != nullptr) out.ports = out.router->spec.listeners;
+    }
+    std::sort(out.ports.begin(), out.ports.end(),
+              [](const PortMapping& a, const PortMapping& b) { return a.port < b.port; });
+    return out;
+  }
+
+  // The routes of a caller's virtual host for HTTP port `port` of a service: everything to a
+  // node provider, or the router's routes for the port, in priority order. A node's outbound
+  // virtual host for a backend and a gateway's routes to their target service both come from
+  // here, so the two get the same matches, weighted clusters, timeouts and retries.
+  void serviceRoutes(const Caller& caller, const Provider& provider, int64_t port,
+                     const std::string& callerPath, xroute::VirtualHost& host,
+                     ProxyBuild& build) {
+    if (provider.node != nullptr) {
+      nodeProviderRoute(caller, *provider.node, port, callerPath, host, build);
+    } else if (provider.router != nullptr) {
+      routerRoutes(caller, *provider.router, port, callerPath, host, build);
+    }
+  }
+
   // One App Mesh route -> one xDS route. Returns false (reported) if it cannot be translated.
-  bool translateRoute(const VirtualNode& caller, const Route& route, const std::string& callerPath,
+  bool translateRoute(const Caller& caller, const Route& route, const std::string& callerPath,
                       xroute::Route& out, ProxyBuild& build) {
     const std::string resource = resourceOf(route);
     const RouteSpec& spec = route.spec;
@@ -1269,11 +1763,14 @@ class Translator {
   }
 
   // Adds the cluster of `target` on `port` (and its endpoints) to the caller's proxy.
-  std::string targetCluster(const VirtualNode& caller, const VirtualNode& target, int64_t port,
+  std::string targetCluster(const Caller& caller, const VirtualNode& target, int64_t port,
                             const std::string& callerPath, ProxyBuild& build) {
     const std::string name = clusterName("egress", target, port);
     if (build.clusters.count(name) != 0) return name;
-    ClusterProto cluster = edsCluster(name);
+    build.originOf(name, resourceOf(target), target.source);
+    // A gateway listener's connectionPool limits what the gateway sends to the clusters its
+    // routes reach (a cluster reached from several listeners keeps the first one's, by port).
+    ClusterProto cluster = edsCluster(name, caller.pool);
     // The target listener's health check and outlier detection run in every caller (App Mesh:
     // outlier detection "applied at the client Envoy"). Its connection pool does not: App Mesh
     // applied that on the target's own proxy and left callers unlimited.
@@ -1289,7 +1786,7 @@ class Translator {
     const TargetEndpoints& endpoints = endpointsOf(target, port, name);
     build.endpoints.emplace(name, endpoints.assignment);
     if (endpoints.problem) {
-      error(caller.source, resourceOf(caller), callerPath,
+      error(caller.source, caller.resource, callerPath,
             absl::StrCat("cluster ", name, " has no endpoints: ", *endpoints.problem));
     }
     return name;
@@ -1418,6 +1915,10 @@ class Translator {
 
 std::string nodeKey(std::string_view mesh, std::string_view virtualNode) {
   return absl::StrCat("mesh/", std::string(mesh), "/virtualNode/", std::string(virtualNode));
+}
+
+std::string gatewayKey(std::string_view mesh, std::string_view gateway) {
+  return absl::StrCat("mesh/", std::string(mesh), "/virtualGateway/", std::string(gateway));
 }
 
 absl::StatusOr<std::vector<std::string>> parseEgressAllowedHosts(std::string_view list) {

@@ -5,8 +5,11 @@
 // connection's original destination port) to the local app; an outbound listener with HTTP
 // chains whose routes follow the node's backends, TCP chains for tcp backends, and the mesh's
 // egress filter (DROP_ALL: an allow-list and explained refusals; ALLOW_ALL: pass-through to the
-// original destination); and the clusters and endpoints those reach. What is left out, and why,
-// is listed in config/appmesh/README.md ("Translation to xDS").
+// original destination); and the clusters and endpoints those reach. Per virtual gateway: a
+// listener per http listener port whose routes are its gateway routes, each followed through
+// its target service with App Mesh's rewrites, and the clusters those reach. Every resource
+// keeps the App Mesh resources it came from (ProxyResources::origins). What is left out, and
+// why, is listed in config/appmesh/README.md ("Translation to xDS", "Virtual gateways").
 #pragma once
 
 #include <cstdint>
@@ -32,12 +35,25 @@ inline constexpr int64_t kDefaultInboundPort = 15000;
 inline constexpr int64_t kDefaultOutboundPort = 15001;
 inline constexpr char kDefaultAppAddress[] = "127.0.0.1";
 
-// Everything one proxy (virtual node) receives. Each list is sorted by resource name.
+// One App Mesh resource an xDS resource was made from: "color-mesh/VirtualNode/front", and the
+// file and document it was read from.
+struct Origin {
+  std::string resource;
+  Source source;
+};
+
+// Everything one proxy (virtual node or virtual gateway) receives. Each list is sorted by
+// resource name.
 struct ProxyResources {
   std::vector<envoy::config::listener::v3::Listener> listeners;
   std::vector<envoy::config::route::v3::RouteConfiguration> routes;
   std::vector<envoy::config::cluster::v3::Cluster> clusters;
   std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment> endpoints;
+  // Where each came from, by name: listener, route configuration and cluster names (a cluster's
+  // endpoints share its name), and "VIRTUAL_HOST/ROUTE" for each route (virtual host names are
+  // unique within a proxy). A gateway's route lists its GatewayRoute and then the Route (or
+  // provider VirtualNode) behind it.
+  std::map<std::string, std::vector<Origin>> origins;
 };
 
 // Resolves a DNS hostname (serviceDiscovery.dns.hostname) to IP literals. trellis-cp passes a
@@ -46,7 +62,8 @@ using Resolver =
     std::function<absl::StatusOr<std::vector<std::string>>(const std::string& hostname)>;
 
 struct TranslateResult {
-  // By node key ("mesh/MESH/virtualNode/NODE"): one entry for every virtual node.
+  // By key: "mesh/MESH/virtualNode/NODE" for every virtual node, "mesh/MESH/virtualGateway/G"
+  // for every virtual gateway.
   std::map<std::string, ProxyResources> proxies;
   // What some proxy needed and did not get, so traffic is refused or goes nowhere: an
   // unresolvable hostname, a TCP listener or route, TLS the proxy cannot do. One line each,
@@ -79,7 +96,7 @@ struct TranslateOptions {
 // entry and what is wrong with it.
 absl::StatusOr<std::vector<std::string>> parseEgressAllowedHosts(std::string_view list);
 
-// Translates every virtual node of every mesh in `mesh`. The input should have passed
+// Translates every virtual node and virtual gateway of every mesh in `mesh`. The input should have passed
 // validate(); anything validation would reject that reaches here becomes an error line, never a
 // crash, and never a resource the proxy would refuse.
 TranslateResult translate(const MeshSet& mesh, const Resolver& resolve,
@@ -88,10 +105,13 @@ TranslateResult translate(const MeshSet& mesh, const Resolver& resolve,
 // "mesh/MESH/virtualNode/NODE".
 std::string nodeKey(std::string_view mesh, std::string_view virtualNode);
 
-// Maps a proxy's node.id to its node key. Accepted: "mesh/MESH/virtualNode/NODE" (what App
-// Mesh's Envoy image sends) and the node's ARN,
-// "arn:PARTITION:appmesh:REGION:ACCOUNT:mesh/MESH/virtualNode/NODE". Anything else is
-// InvalidArgument naming what is wrong.
+// "mesh/MESH/virtualGateway/GATEWAY": the key of a gateway proxy's resources.
+std::string gatewayKey(std::string_view mesh, std::string_view gateway);
+
+// Maps a proxy's node.id to its key (nodeKey or gatewayKey), with the parser trellis-proxy
+// checks its own id with (config/identity/node_identity.h): "mesh/MESH/virtualNode/NODE",
+// "mesh/MESH/virtualGateway/GATEWAY" or their ARN. Anything else is InvalidArgument naming the
+// value, what is wrong and what is accepted.
 absl::StatusOr<std::string> nodeKeyFromNodeId(const std::string& nodeId);
 
 }  // namespace trellis::config::appmesh

@@ -848,12 +848,45 @@ class Validator {
     }
   }
 
-  void checkGatewayRewrite(const std::string& base, const GatewayRouteRewrite& rewrite) {
+  // `matchPath` is the match's field path, `match` the match the rewrite applies to.
+  void checkGatewayRewrite(const std::string& base, const GatewayRouteRewrite& rewrite,
+                           const std::string& matchPath, const HttpGatewayRouteMatch& match) {
     if (rewrite.prefixDefaultPrefix && rewrite.prefixValue) {
       fail(join(base, "prefix"), "both defaultPrefix and value are given (allowed: one of them)");
     }
     if (rewrite.prefixValue) checkLength(join(base, "prefix.value"), *rewrite.prefixValue, 1, 255);
     if (rewrite.pathExact) checkLength(join(base, "path.exact"), *rewrite.pathExact, 1, 255);
+    const bool prefixRewrite = rewrite.prefixDefaultPrefix || rewrite.prefixValue;
+    if (prefixRewrite && match.path) {
+      fail(join(base, "prefix"),
+           "a prefix rewrite needs a prefix match, and match.path is given (App Mesh rewrites "
+           "the matched prefix; rewrite.path goes with a path match)");
+    }
+    if (rewrite.pathExact && !match.path) {
+      fail(join(base, "path"),
+           "a path rewrite needs a path match (match.path); with a prefix match use "
+           "rewrite.prefix");
+    }
+    // A custom prefix replaces the matched one: both are whole path segments, "/" at each end
+    // (App Mesh's console and the AWS CDK required it; "/a" -> "/b/" would turn "/ax" into
+    // "/b/x").
+    if (rewrite.prefixValue && !rewrite.prefixValue->empty()) {
+      const std::string& value = *rewrite.prefixValue;
+      if (value.front() != '/' || value.back() != '/') {
+        fail(join(base, "prefix.value"),
+             absl::StrCat(quoted(value), " must start and end with \"/\""));
+      }
+      if (match.prefix && !match.prefix->empty() && match.prefix->front() == '/' &&
+          match.prefix->back() != '/') {
+        fail(join(matchPath, "prefix"),
+             absl::StrCat(quoted(*match.prefix),
+                          " must end with \"/\" when rewrite.prefix.value replaces it"));
+      }
+    }
+    if (rewrite.pathExact && !rewrite.pathExact->empty() && rewrite.pathExact->front() != '/') {
+      fail(join(base, "path.exact"),
+           absl::StrCat(quoted(*rewrite.pathExact), " does not start with \"/\""));
+    }
   }
 
   void checkHostnameMatch(const std::string& base, const std::optional<HostnameMatch>& hostname) {
@@ -922,7 +955,9 @@ class Validator {
       checkHeaderMatches(join(match, "headers"), http->match.headers, "headers");
       checkQueryParameters(join(match, "queryParameters"), http->match.queryParameters);
       checkGatewayTarget(route, base, http->target);
-      if (http->rewrite) checkGatewayRewrite(join(base, "action.rewrite"), *http->rewrite);
+      if (http->rewrite) {
+        checkGatewayRewrite(join(base, "action.rewrite"), *http->rewrite, match, http->match);
+      }
     }
     if (spec.grpcRoute) {
       const GrpcGatewayRoute& grpc = *spec.grpcRoute;

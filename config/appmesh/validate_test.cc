@@ -1061,7 +1061,61 @@ spec:
                             "characters long (allowed: 1-255)"),
                           s(kGatewayRoute,
                             "spec.http2Route.action.rewrite.path.exact: \"\" is 0 "
-                            "characters long (allowed: 1-255)")));
+                            "characters long (allowed: 1-255)"),
+                          s(kGatewayRoute,
+                            "spec.http2Route.action.rewrite.path: a path rewrite needs a path "
+                            "match (match.path); with a prefix match use rewrite.prefix")));
+}
+
+TEST(ValidateGateway, RewritesFitTheirMatch) {
+  EXPECT_THAT(gatewayErrors(R"(
+meshName: m
+virtualGatewayName: gw
+gatewayRouteName: to-web
+spec:
+  httpRoute:
+    match: {prefix: /shop}
+    action:
+      target: {virtualService: {virtualServiceName: web.local}, port: 8080}
+      rewrite: {prefix: {value: /web}}
+)"),
+              ElementsAre(s(kGatewayRoute,
+                            "spec.httpRoute.action.rewrite.prefix.value: \"/web\" must start and "
+                            "end with \"/\""),
+                          s(kGatewayRoute,
+                            "spec.httpRoute.match.prefix: \"/shop\" must end with \"/\" when "
+                            "rewrite.prefix.value replaces it")));
+  EXPECT_THAT(gatewayErrors(R"(
+meshName: m
+virtualGatewayName: gw
+gatewayRouteName: to-web
+spec:
+  httpRoute:
+    match: {path: {exact: /a}}
+    action:
+      target: {virtualService: {virtualServiceName: web.local}, port: 8080}
+      rewrite: {prefix: {defaultPrefix: DISABLED}, path: {exact: b}}
+)"),
+              ElementsAre(s(kGatewayRoute,
+                            "spec.httpRoute.action.rewrite.prefix: a prefix rewrite needs a prefix "
+                            "match, and match.path is given (App Mesh rewrites the matched prefix; "
+                            "rewrite.path goes with a path match)"),
+                          s(kGatewayRoute,
+                            "spec.httpRoute.action.rewrite.path.exact: \"b\" does not start with "
+                            "\"/\"")));
+  // defaultPrefix DISABLED alone is valid: it keeps the request's prefix (App Mesh's meaning).
+  EXPECT_THAT(gatewayErrors(R"(
+meshName: m
+virtualGatewayName: gw
+gatewayRouteName: to-web
+spec:
+  httpRoute:
+    match: {prefix: /shop}
+    action:
+      target: {virtualService: {virtualServiceName: web.local}, port: 8080}
+      rewrite: {prefix: {defaultPrefix: DISABLED}}
+)"),
+              IsEmpty());
 }
 
 TEST(ValidateGateway, GatewayNeedsAListenerAndValidHealthCheck) {

@@ -94,13 +94,18 @@ void writeRequestHead(Buffer& out, const MessageHead& head, const RequestHeadOpt
       request_id = &h;
       continue;
     } else if (h.name.size() == 4 && equalsIgnoreCase(h.name, "host")) {
+      if (opts.host_rewrite) continue;  // written once below
       has_host = true;
     } else if (h.name.size() == 17 && equalsIgnoreCase(h.name, "x-forwarded-proto")) {
       has_proto = true;
     }
     appendHeader(out, h.name, h.value);
   }
-  if (!has_host) appendHeader(out, "host", opts.default_host);
+  if (opts.host_rewrite) {
+    appendHeader(out, "host", *opts.host_rewrite);
+  } else if (!has_host) {
+    appendHeader(out, "host", opts.default_host);
+  }
   if (append_xff) {
     out.append("x-forwarded-for: ", 17);
     for (const auto& h : head.headers) {

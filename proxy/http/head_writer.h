@@ -24,6 +24,8 @@ struct RequestHeadOptions {
   // (prefix_rewrite), if any.
   std::optional<std::string_view> prefix_rewrite;
   size_t strip_prefix_length = 0;
+  // Sent as the Host instead of the request's own (host_rewrite_literal), if any.
+  std::optional<std::string_view> host_rewrite;
   std::string_view default_host;  // sent when the request has no Host (HTTP/1.0)
   std::string_view peer;          // the client's address, for x-forwarded-for
   bool peer_is_internal = false;  // isInternalAddress(peer), computed once per connection

@@ -88,6 +88,17 @@ TEST(HeadWriterTest, PrefixRewriteAndDefaultHost) {
             "GET /new/path?q=1 HTTP/1.1\r\nhost: backend\r\nx-forwarded-proto: http\r\n\r\n");
 }
 
+TEST(HeadWriterTest, HostRewriteReplacesEveryHostOnce) {
+  auto req = parse("GET /p HTTP/1.1\r\nHost: gateway.example.com:8080\r\nX-A: 1\r\n\r\n");
+  RequestHeadOptions opts;
+  opts.host_rewrite = std::string_view("color.local");
+  opts.default_host = "backend";
+  opts.generate_request_id = false;
+  EXPECT_EQ(written(req->head, opts), "GET /p HTTP/1.1\r\nX-A: 1\r\nhost: color.local\r\nx-forwarded-proto: http\r\n\r\n");
+  auto http10 = parse("GET /p HTTP/1.0\r\n\r\n");  // no Host at all: the rewrite, not the default
+  EXPECT_EQ(written(http10->head, opts), "GET /p HTTP/1.1\r\nhost: color.local\r\nx-forwarded-proto: http\r\n\r\n");
+}
+
 TEST(HeadWriterTest, ResponseHeadSaysCloseOrKeepAliveAndDropsChunkingWhenDecoding) {
   auto resp = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\n",
                     Parser::Type::Response);

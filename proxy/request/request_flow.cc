@@ -316,6 +316,16 @@ asio::awaitable<bool> RequestFlow::forward() {
     ho.prefix_rewrite = *action.prefix_rewrite;
     ho.strip_prefix_length = ctx_.route->match.path.size();
   }
+  if (action.host_rewrite_literal) ho.host_rewrite = *action.host_rewrite_literal;
+  std::string rewritten_target;  // regex_rewrite: the whole target replaced, query kept
+  if (action.regex_rewrite) {
+    const std::string_view path = head.pathOnly();
+    rewritten_target.assign(path.data(), path.size());
+    RE2::GlobalReplace(&rewritten_target, *action.regex_rewrite, action.regex_rewrite_substitution);
+    rewritten_target.append(head.target.substr(path.size()));
+    ho.prefix_rewrite = rewritten_target;
+    ho.strip_prefix_length = head.target.size();
+  }
   ho.default_host = cluster.name;
   ho.peer = peer_;
   ho.peer_is_internal = peer_internal_;

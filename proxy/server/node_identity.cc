@@ -1,23 +1,26 @@
-// Parsing of App Mesh's resource names from the environment.
+// The proxy's App Mesh identity from the environment (or the bootstrap), checked with the parser
+// trellis-cp uses (config/identity), so the proxy refuses at start-up an id the control plane
+// would never serve.
 #include "proxy/server/node_identity.h"
 
-#include <vector>
+#include <string>
 
-#include "absl/strings/str_split.h"
+#include "config/identity/node_identity.h"
 
 namespace trellis::proxy {
 
 namespace {
 
-// "mesh/MESH/virtualNode/NODE" -> NODE, or an error naming what is wrong.
-absl::StatusOr<std::string> resourceName(const std::string& path, const std::string& var, const std::string& value) {
-  std::vector<std::string> parts = absl::StrSplit(path, '/');
-  if (parts.size() != 4 || parts[0] != "mesh" || parts[1].empty() ||
-      (parts[2] != "virtualNode" && parts[2] != "virtualGateway") || parts[3].empty()) {
-    return absl::InvalidArgumentError(var + "='" + value +
-                                      "': expected mesh/MESH/virtualNode/NODE or mesh/MESH/virtualGateway/GATEWAY");
+namespace identity = trellis::config::identity;
+
+// Parses `value` (from `source`: a variable or "node.id"), or an error naming both.
+absl::StatusOr<identity::NodeIdentity> parse(const std::string& source, const std::string& value) {
+  auto parsed = identity::parseNodeId(value);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(source + "=" + std::string(parsed.status().message()) +
+                                      "; trellis-cp serves only these identities");
   }
-  return parts[3];
+  return parsed;
 }
 
 }  // namespace
@@ -26,23 +29,24 @@ absl::StatusOr<envoy::config::core::v3::Node> resolveNode(const envoy::config::c
                                                           const EnvLookup& getenv) {
   envoy::config::core::v3::Node node = bootstrap_node;
   std::string name;
-  if (const char* arn = getenv("APPMESH_RESOURCE_ARN"); arn && *arn) {
-    std::string value = arn;
-    // arn:aws:appmesh:REGION:ACCOUNT:mesh/...
-    std::vector<std::string> fields = absl::StrSplit(value, absl::MaxSplits(':', 5));
-    if (fields.size() != 6 || fields[0] != "arn" || fields[2] != "appmesh") {
-      return absl::InvalidArgumentError("APPMESH_RESOURCE_ARN='" + value +
-                                        "': expected arn:aws:appmesh:REGION:ACCOUNT:mesh/MESH/virtualNode/NODE");
-    }
-    auto n = resourceName(fields[5], "APPMESH_RESOURCE_ARN", value);
-    if (!n.ok()) return n.status();
-    name = *n;
-    node.set_id(value);
-  } else if (const char* vn = getenv("APPMESH_VIRTUAL_NODE_NAME"); vn && *vn) {
-    auto n = resourceName(vn, "APPMESH_VIRTUAL_NODE_NAME", vn);
-    if (!n.ok()) return n.status();
-    name = *n;
-    node.set_id(vn);
+  const char* arn = getenv("APPMESH_RESOURCE_ARN");
+  const char* virtual_node = getenv("APPMESH_VIRTUAL_NODE_NAME");
+  if (arn && *arn) {
+    auto parsed = parse("APPMESH_RESOURCE_ARN", arn);
+    if (!parsed.ok()) return parsed.status();
+    name = parsed->name;
+    node.set_id(arn);
+  } else if (virtual_node && *virtual_node) {
+    auto parsed = parse("APPMESH_VIRTUAL_NODE_NAME", virtual_node);
+    if (!parsed.ok()) return parsed.status();
+    name = parsed->name;
+    node.set_id(virtual_node);
+  } else if (identity::looksLikeAppMeshId(node.id())) {
+    // A bootstrap id in App Mesh's spelling is meant for trellis-cp: check it the same way. Other
+    // ids are left to whatever control plane the bootstrap names.
+    auto parsed = parse("node.id", node.id());
+    if (!parsed.ok()) return parsed.status();
+    name = parsed->name;
   }
   if (node.cluster().empty() && !name.empty()) node.set_cluster(name);
   node.set_user_agent_name("trellis-proxy");

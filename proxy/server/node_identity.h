@@ -1,4 +1,6 @@
 // The proxy's node identity, as App Mesh's sidecar took it from the task or pod environment.
+// The value is checked with config/identity, the parser trellis-cp uses: an id the control plane
+// would never serve stops the proxy at start-up with the reason.
 //
 // APPMESH_RESOURCE_ARN (arn:aws:appmesh:REGION:ACCOUNT:mesh/MESH/virtualNode/NODE, or
 // .../virtualGateway/GATEWAY) or the older APPMESH_VIRTUAL_NODE_NAME (mesh/MESH/virtualNode/NODE)

@@ -284,7 +284,7 @@ absl::StatusOr<Route> compileRoute(const route::Route& r, const std::string& pat
   const std::string ap = join(path, "route");
   const auto& a = r.route();
   if (auto st = onlyFields(a, ap, {"cluster", "weighted_clusters", "timeout", "prefix_rewrite", "idle_timeout",
-                                   "retry_policy"});
+                                   "retry_policy", "host_rewrite_literal", "regex_rewrite"});
       !st.ok()) {
     return st;
   }
@@ -317,6 +317,33 @@ absl::StatusOr<Route> compileRoute(const route::Route& r, const std::string& pat
   if (!a.prefix_rewrite().empty()) {
     if (out.match.kind == RouteMatch::PathKind::Regex) return invalid(join(ap, "prefix_rewrite"), "needs a prefix or path match");
     fwd.prefix_rewrite = a.prefix_rewrite();
+  }
+  if (a.host_rewrite_specifier_case() == route::RouteAction::kHostRewriteLiteral) {
+    const std::string& host = a.host_rewrite_literal();
+    // The value goes into the request head as is: a byte that ends or splits a header line
+    // would let configuration inject headers.
+    if (host.empty()) return invalid(join(ap, "host_rewrite_literal"), "must not be empty");
+    for (char c : host) {
+      if (c == '\r' || c == '\n' || c == '\0' || c == ' ' || c == '\t') {
+        return invalid(join(ap, "host_rewrite_literal"),
+                       absl::StrCat("'", host, "' holds whitespace or a control character (allowed: a host[:port])"));
+      }
+    }
+    fwd.host_rewrite_literal = host;
+  }
+  if (a.has_regex_rewrite()) {
+    const std::string rp = join(ap, "regex_rewrite");
+    if (!a.prefix_rewrite().empty()) return invalid(rp, "prefix_rewrite is given too (allowed: one of them)");
+    if (auto st = onlyFields(a.regex_rewrite(), rp, {"pattern", "substitution"}); !st.ok()) return st;
+    if (!a.regex_rewrite().has_pattern()) return invalid(join(rp, "pattern"), "is required");
+    auto re = compileRegex(a.regex_rewrite().pattern(), join(rp, "pattern"));
+    if (!re.ok()) return re.status();
+    std::string why;
+    if (!(*re)->CheckRewriteString(a.regex_rewrite().substitution(), &why)) {
+      return invalid(join(rp, "substitution"), absl::StrCat("'", a.regex_rewrite().substitution(), "': ", why));
+    }
+    fwd.regex_rewrite = *re;
+    fwd.regex_rewrite_substitution = a.regex_rewrite().substitution();
   }
   auto resolve = [&](const std::string& name, const std::string& p) -> absl::StatusOr<std::optional<uint32_t>> {
     if (name.empty()) return invalid(p, "a cluster name is required");

@@ -119,6 +119,59 @@ TEST(CompileTest, DefaultRouteTimeoutIsFifteenSecondsAndZeroDisables) {
   EXPECT_EQ(routes[1].forward->timeout, Duration(0));
 }
 
+TEST(CompileTest, HostRewriteLiteral) {
+  StatsStore stats(2);
+  auto snap = compileYaml(bootstrapYaml(R"(
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - {match: {prefix: "/a/"}, route: {cluster: red, prefix_rewrite: "/", host_rewrite_literal: "color.local"}}
+)"),
+                          stats);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  const auto& route = (*snap)->listeners[0]->filter_chains[0].http->routes->virtual_hosts[0].routes[0];
+  EXPECT_EQ(route.forward->host_rewrite_literal, std::optional<std::string>("color.local"));
+  EXPECT_EQ(route.forward->prefix_rewrite, std::optional<std::string>("/"));
+  auto bad = compileYaml(bootstrapYaml(R"(
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - {match: {prefix: "/"}, route: {cluster: red, host_rewrite_literal: "a b"}}
+)"),
+                         stats);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("host_rewrite_literal: 'a b' holds whitespace"), std::string::npos)
+      << bad.status();
+}
+
+TEST(CompileTest, RegexRewrite) {
+  StatsStore stats(2);
+  auto snap = compileYaml(bootstrapYaml(R"Y(
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - {match: {safe_regex: {regex: "/i.*"}}, route: {cluster: red, regex_rewrite: {pattern: {regex: "^.*$"}, substitution: "/about"}}}
+)Y"),
+                          stats);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  const auto& route = (*snap)->listeners[0]->filter_chains[0].http->routes->virtual_hosts[0].routes[0];
+  ASSERT_NE(route.forward->regex_rewrite, nullptr);
+  EXPECT_EQ(route.forward->regex_rewrite_substitution, "/about");
+  auto bad = compileYaml(bootstrapYaml(R"Y(
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - {match: {prefix: "/"}, route: {cluster: red, regex_rewrite: {pattern: {regex: "(a)"}, substitution: "\\2"}}}
+)Y"),
+                         stats);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("regex_rewrite.substitution"), std::string::npos) << bad.status();
+}
+
 TEST(CompileTest, HttpOptions) {
   StatsStore stats(2);
   auto snap = compileYaml(bootstrapYaml(kSimpleRoutes, "", R"(

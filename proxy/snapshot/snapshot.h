@@ -203,6 +203,14 @@ struct ForwardAction {
   Duration timeout{15000};  // 0 disables; covers every try
   Duration idle_timeout{0};  // route idle_timeout; 0: the listener's stream idle timeout
   std::optional<std::string> prefix_rewrite;
+  // host_rewrite_literal: the Host sent upstream instead of the client's (Envoy's name; what a
+  // virtual gateway's route uses to send the target virtual service's name).
+  std::optional<std::string> host_rewrite_literal;
+  // regex_rewrite: the path (not the query) with every match of the pattern replaced by the
+  // substitution (RE2's \1 syntax, as Envoy's); the query is kept. A virtual gateway's
+  // whole-path rewrite behind a path.regex match uses "^.*$".
+  std::shared_ptr<const RE2> regex_rewrite;
+  std::string regex_rewrite_substitution;
   std::optional<RetryPolicy> retry_policy;  // the route's, or else its virtual host's
   // per_request_buffer_limit_bytes (route, else virtual host): the most request body kept for
   // replaying on a retry. A longer body is streamed and its request is not retried.

@@ -20,6 +20,8 @@ class RoutingTest : public ::testing::Test {
         R"({name: local, virtual_hosts: [{name: api, domains: ["api.local"], routes: [)"
         R"({match: {prefix: "/direct"}, direct_response: {status: 403, body: {inline_string: "direct answer"}}},)"
         R"({match: {prefix: "/old/"}, route: {cluster: stable, prefix_rewrite: "/new/"}},)"
+        R"({match: {prefix: "/gw/"}, route: {cluster: stable, prefix_rewrite: "/", host_rewrite_literal: "color.local"}},)"
+        R"({match: {safe_regex: {regex: "/item/[0-9]+"}}, route: {cluster: stable, regex_rewrite: {pattern: {regex: "^/item/([0-9]+)$"}, substitution: "/items/\\1"}}},)"
         R"({match: {prefix: "/app", headers: [{name: x-canary, exact_match: "yes"}]}, route: {cluster: canary}},)"
         R"({match: {prefix: "/app"}, route: {cluster: stable}}]}]})";
     auto proxy = ProxyUnderTest::start(
@@ -75,6 +77,27 @@ TEST_F(RoutingTest, PrefixRewriteChangesOnlyThePrefix) {
   EXPECT_EQ(resp.body, "GET /new/path/page?q=1&r=2");
   ASSERT_EQ(stable_.requestsReceived(), 1u);
   EXPECT_EQ(stable_.requests()[0].target, "/new/path/page?q=1&r=2");
+}
+
+// A virtual gateway's route: the matched prefix becomes "/" and Host the target service's name.
+TEST_F(RoutingTest, HostRewriteLiteralAndPrefixRewriteTogether) {
+  auto resp = exchange(makeRequest("GET", "/gw/color?x=1", "api.local"));
+  EXPECT_EQ(resp.status, 200);
+  ASSERT_EQ(stable_.requestsReceived(), 1u);
+  const UpstreamRequest seen = stable_.requests()[0];
+  EXPECT_EQ(seen.target, "/color?x=1");
+  ASSERT_NE(seen.head.find("host"), nullptr);
+  EXPECT_EQ(*seen.head.find("host"), "color.local");
+  EXPECT_EQ(seen.head.count("host"), 1u);
+}
+
+// Envoy's regex_rewrite: the path (not the query) rewritten with the capture groups.
+TEST_F(RoutingTest, RegexRewriteReplacesThePathAndKeepsTheQuery) {
+  auto resp = exchange(makeRequest("GET", "/item/42", "api.local"));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body, "GET /items/42");
+  auto with_query = exchange(makeRequest("GET", "/item/7?x=1", "api.local"));
+  EXPECT_EQ(with_query.body, "GET /items/7?x=1");
 }
 
 TEST_F(RoutingTest, HeaderMatchSelectsTheRoute) {

@@ -5,6 +5,7 @@
 //                                [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level L]
 //   trellis-cp validate DIR [load options: --parameter, --import-value, --var, --strict]
 //   trellis-cp --version | --help
+//   trellis-cp explain NODE [--mesh-dir DIR | DIR]
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
 // HTTP, signals, and every rebuild); gRPC runs the ADS streams on its own threads and reads the
@@ -27,6 +28,7 @@
 #include "xds/admin/http_server.h"
 #include "xds/cp/control_plane.h"
 #include "xds/cp/dir_watcher.h"
+#include "xds/cp/explain.h"
 #include "xds/cp/mesh_source.h"
 #include "xds/cp/status_page.h"
 #include "xds/server/ads_server.h"
@@ -47,6 +49,7 @@ int usage(const std::string& error) {
                "                  [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level LEVEL]\n"
                "                  [--parameter NAME=VALUE] [--import-value NAME=VALUE] [--var NAME=VALUE] [--strict]\n"
                "       trellis-cp validate DIR [--parameter ...] [--import-value ...] [--var ...] [--strict]\n"
+               "       trellis-cp explain NODE [--mesh-dir DIR | DIR]\n"
                "       trellis-cp --version | --help\n";
   return 2;
 }
@@ -235,6 +238,7 @@ int main(int argc, char** argv) {
   std::string admin = "127.0.0.1:15011";
   std::chrono::seconds dns_refresh{30};
   trellis::cp::BuildOptions build_options;
+  if (argc >= 2 && std::string(argv[1]) == "explain") return trellis::cp::explainMain(argc - 1, argv + 1);
   const bool validating = argc >= 2 && std::string(argv[1]) == "validate";
   if (validating) {
     if (argc < 3 || argv[2][0] == '-') return usage("validate takes a folder");

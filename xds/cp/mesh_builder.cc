@@ -2,12 +2,8 @@
 // into every virtual node's xDS resources, and pack them by node key. Hostnames from
 // serviceDiscovery.dns are resolved here, on every build (the cp rebuilds on file changes
 // and on its DNS refresh timer).
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <memory>
-#include <set>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -16,33 +12,13 @@
 #include "config/appmesh/translate.h"
 #include "config/appmesh/validate.h"
 #include "xds/cp/mesh_source.h"
+#include "xds/cp/resolve_host.h"
 
 namespace trellis::cp {
 
 namespace {
 
 namespace am = config::appmesh;
-
-absl::StatusOr<std::vector<std::string>> resolveHost(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0) return absl::NotFoundError("cannot resolve '" + host + "': " + gai_strerror(rc));
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    char buf[NI_MAXHOST];
-    if (getnameinfo(a->ai_addr, a->ai_addrlen, buf, sizeof(buf), nullptr, 0, NI_NUMERICHOST) == 0 &&
-        seen.insert(buf).second) {
-      out.emplace_back(buf);
-    }
-  }
-  freeaddrinfo(res);
-  if (out.empty()) return absl::NotFoundError("'" + host + "' has no addresses");
-  return out;
-}
 
 // Durations of the build's phases, as "load 80 ms, validate 4 ms, ...".
 class PhaseClock {

@@ -6,7 +6,8 @@
                   --backend-host colorteller.color-mesh.local:9080
 
 Prints "listening on PORT" once bound (port 0 picks a free one). HTTP/1.1 with keep-alive,
-GET /ping answers "pong", every other path answers NAME and a newline. With --backend, each
+GET /ping answers "pong", every other path answers NAME and a newline (with --echo-request:
+"NAME host=HOST path=PATH", what reached it, for checking a proxy's rewrites). With --backend, each
 request is passed on to the backend (through the sidecar's outbound listener, with the virtual
 service's name as Host, as an app in the mesh would) and the answer is "NAME -> BACKEND'S ANSWER".
 """
@@ -24,6 +25,7 @@ def main():
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--backend", help="URL to call for every request")
     ap.add_argument("--backend-host", help="Host header for the backend call")
+    ap.add_argument("--echo-request", action="store_true", help="answer with the Host and path received")
     args = ap.parse_args()
     body = (args.name + "\n").encode()
     backend = urllib.parse.urlsplit(args.backend) if args.backend else None
@@ -53,6 +55,8 @@ def main():
 
         def do_GET(self):
             status, out = answer(self.path)
+            if args.echo_request and self.path != "/ping":
+                out = f"{args.name} host={self.headers.get('host', '')} path={self.path}\n".encode()
             self.send_response(status)
             self.send_header("content-type", "text/plain")
             self.send_header("content-length", str(len(out)))
