@@ -26,6 +26,7 @@
 #include "xds/admin/http_server.h"
 #include "xds/cp/control_plane.h"
 #include "xds/cp/dir_watcher.h"
+#include "xds/cp/import_cli_command.h"
 #include "xds/cp/mesh_source.h"
 #include "xds/cp/status_page.h"
 #include "xds/server/ads_server.h"
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
   std::string admin = "127.0.0.1:15011";
   std::chrono::seconds dns_refresh{30};
   trellis::cp::BuildOptions build_options;
+  if (argc >= 2 && std::string(argv[1]) == "import-cli") return trellis::cp::runImportCli(argc - 2, argv + 2);
   const bool validating = argc >= 2 && std::string(argv[1]) == "validate";
   if (validating) {
     if (argc < 3 || argv[2][0] == '-') return usage("validate takes a folder");
