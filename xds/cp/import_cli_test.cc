@@ -164,6 +164,56 @@ TEST(ImportCliTest, ImportedFolderTranslatesLikeTheExampleFolder) {
   }
 }
 
+// The "gateway" mesh: gateway, gateway route, router with a 90/10 split, two DNS nodes; its
+// loaded model, field by field.
+TEST(ImportCliTest, GatewayScriptLoadsTheGatewayMesh) {
+  const fs::path script = runfile("xds/cp/testdata/import_cli/gateway/gateway.sh");
+  CliImportInput input;
+  input.scripts.push_back({"gateway.sh", script.parent_path().string(), slurp(script)});
+  input.readFile = readDisk;
+  const CliImportResult result = importCliScripts(input);
+  ASSERT_THAT(result.errors, IsEmpty());
+  EXPECT_EQ(result.creates, 8u);
+  EXPECT_EQ(result.skipped.at("for"), 1u);  // the loop's lines are other commands
+  std::vector<am::InputFile> files;
+  for (const CliImportedFile& file : result.files) files.push_back({file.name, file.content});
+  am::LoadResult load = am::loadMeshFiles(files);
+  ASSERT_THAT(load.errors, IsEmpty());
+  std::vector<std::string> invalid;
+  for (const am::ValidationError& e : am::validate(load.mesh)) invalid.push_back(e.toString());
+  EXPECT_THAT(invalid, IsEmpty());
+  const am::MeshSet& mesh = load.mesh;
+  ASSERT_EQ(mesh.meshes.size(), 1u);
+  EXPECT_EQ(mesh.meshes[0].name, "gw-mesh");
+  ASSERT_EQ(mesh.virtualGateways.size(), 1u);
+  const am::VirtualGateway& gateway = mesh.virtualGateways[0];
+  EXPECT_EQ(gateway.name, "ingress-gw");
+  ASSERT_EQ(gateway.spec.listeners.size(), 1u);
+  EXPECT_EQ(gateway.spec.listeners[0].portMapping.port, 8080);
+  ASSERT_TRUE(gateway.spec.listeners[0].healthCheck.has_value());
+  EXPECT_EQ(gateway.spec.listeners[0].healthCheck->path, std::optional<std::string>("/healthz"));
+  EXPECT_EQ(gateway.spec.listeners[0].healthCheck->unhealthyThreshold, 3);
+  EXPECT_EQ(gateway.spec.listeners[0].healthCheck->intervalMillis, 10000);
+  ASSERT_EQ(mesh.gatewayRoutes.size(), 1u);
+  EXPECT_EQ(mesh.gatewayRoutes[0].name, "color-route");
+  EXPECT_EQ(mesh.gatewayRoutes[0].virtualGateway, "ingress-gw");
+  ASSERT_TRUE(mesh.gatewayRoutes[0].spec.httpRoute.has_value());
+  EXPECT_EQ(mesh.gatewayRoutes[0].spec.httpRoute->match.prefix, std::optional<std::string>("/color"));
+  EXPECT_EQ(mesh.gatewayRoutes[0].spec.target().virtualServiceName, "color.local");
+  ASSERT_EQ(mesh.routes.size(), 1u);
+  EXPECT_EQ(mesh.routes[0].name, "color-split");
+  EXPECT_EQ(mesh.routes[0].virtualRouter, "color-router");
+  const auto& targets = mesh.routes[0].spec.weightedTargets();
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].virtualNode, "color-v1");
+  EXPECT_EQ(targets[0].weight, 90);
+  EXPECT_EQ(targets[1].virtualNode, "color-v2");
+  EXPECT_EQ(targets[1].weight, 10);
+  ASSERT_EQ(mesh.virtualNodes.size(), 2u);
+  ASSERT_EQ(mesh.virtualServices.size(), 1u);
+  EXPECT_EQ(mesh.virtualServices[0].name, "color.local");
+}
+
 TEST(ImportCliTest, ShellWordsAndVariables) {
   const CliImportResult result = importText(
       "M=m1   # a comment\n"
