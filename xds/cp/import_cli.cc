@@ -591,6 +591,7 @@ class Importer {
         text += part.text;
       } else if (part.kind == WordPart::kUnevaluable) {
         unknown = part.text + " at " + script_->name + ":" + std::to_string(command.line);
+        runSubstitution(part.text, command);
       } else {
         auto it = variables_.find(part.text);
         if (it != variables_.end() && !it->second.unknown.empty()) {
@@ -606,6 +607,17 @@ class Importer {
     }
     variables_[name] = {unknown.empty() ? text : "", unknown};
     return true;
+  }
+
+  // X=$(aws appmesh create-mesh ... --query mesh.metadata.arn --output text): the walkthroughs
+  // capture what a command prints; the command itself is still applied (its output stays unknown).
+  void runSubstitution(const std::string& text, const Command& command) {
+    if (text.rfind("$(", 0) != 0 || text.rfind("$((", 0) == 0 || text.size() < 3) return;
+    for (Command& inner : Tokenizer(text.substr(2, text.size() - 3)).run()) {
+      if (inner.words.empty() || literalOf(inner.words[0]) != "aws") continue;
+      inner.line += command.line - 1;
+      execute(inner);
+    }
   }
 
   static bool isAssignment(const Word& word) {

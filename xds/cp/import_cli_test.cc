@@ -240,6 +240,20 @@ TEST(ImportCliTest, ShellWordsAndVariables) {
   EXPECT_EQ(result.skipped.at("true"), 1u);
 }
 
+TEST(ImportCliTest, CommandSubstitutionOfAnAppmeshCommandIsStillApplied) {
+  const CliImportResult result = importText(
+      "MESH_ARN=$(aws appmesh create-mesh --mesh-name m --query mesh.metadata.arn --output text)\n"
+      "aws appmesh create-virtual-node --mesh-name m --virtual-node-name n --spec '{}' --tags \"key=arn,value=$MESH_ARN\"\n");
+  EXPECT_EQ(result.creates, 1u);
+  ASSERT_EQ(result.files.size(), 1u);
+  EXPECT_EQ(result.files[0].name, "mesh-m.json");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0],
+            "setup.sh:2: aws appmesh create-virtual-node: --tags: word \"key=arn,value=$MESH_ARN\": $MESH_ARN has no known "
+            "value ($(aws appmesh create-mesh --mesh-name m --query mesh.metadata.arn --output text) at setup.sh:1); "
+            "give it with --set MESH_ARN=VALUE");
+}
+
 // Each rejection names the script, the line, the command and the flag or word.
 TEST(ImportCliTest, Rejections) {
   const std::string mesh = "aws appmesh create-mesh --mesh-name m\n";
