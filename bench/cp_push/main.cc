@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/cp_push/cli_script_gen.h"
 #include "bench/cp_push/mesh_gen.h"
 #include "bench/cp_push/push_bench.h"
 
@@ -38,7 +39,8 @@ int usage(const std::string& error) {
                "usage: cp-push-bench [--nodes 1000] [--rounds 5] [--targets 3] [--connections 0 (one per proxy)]\n"
                "                     [--sidecars] [--cp PATH] [--dir DIR] [--cp-log FILE] [--timeout-s 120]\n"
                "                     [--pause-ms 500] [--format cli|cloudformation|terraform]\n"
-               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation|terraform]\n");
+               "       cp-push-bench --write-mesh DIR [--nodes N] [--targets T] [--sidecars] [--format cli|cloudformation|terraform]\n"
+               "       cp-push-bench --write-cli-script FILE [--nodes N] [--targets T]  (for trellis-cp import-cli)\n");
   return 2;
 }
 
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   PushBenchOptions options;
   std::string write_only;
+  std::string write_script;
   std::string dir;
   std::string cp;
   for (int i = 1; i < argc; ++i) {
@@ -171,6 +174,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--pause-ms") {
       if (!number(millis, 0, 60000)) return usage("--pause-ms takes 0-60000");
       options.pause = std::chrono::milliseconds(millis);
+    } else if (arg == "--write-cli-script") {
+      if (!text(write_script)) return usage("--write-cli-script needs a file");
     } else if (arg == "--write-mesh") {
       if (!text(write_only)) return usage("--write-mesh needs a folder");
     } else if (arg == "-h" || arg == "--help") {
@@ -181,6 +186,18 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (!write_script.empty()) {
+    trellis::bench::cp_push::MeshShape shape;
+    shape.nodes = options.nodes;
+    shape.targets = options.targets;
+    if (absl::Status s = trellis::bench::cp_push::writeCliScript(write_script, shape); !s.ok()) {
+      std::fprintf(stderr, "cp-push-bench: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    std::printf("wrote an aws appmesh script of %d client nodes and %d targets to %s\n", shape.nodes,
+                shape.targets, write_script.c_str());
+    return 0;
+  }
   if (!write_only.empty()) {
     trellis::bench::cp_push::MeshShape shape;
     shape.nodes = options.nodes;

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/appmesh/k8s_crd_schema.h"
 #include "config/appmesh/k8s_index.h"
 #include "config/appmesh/spec_parser.h"
 #include "config/appmesh/yaml_reader.h"
@@ -99,6 +100,11 @@ std::string scalarOr(const YAML::Node& node, std::string fallback) {
   return fallback;
 }
 
+bool isK8sNamespace(const YAML::Node& node) {
+  return node.IsMap() && scalarOr(child(node, "apiVersion"), "") == "v1" &&
+         scalarOr(child(node, "kind"), "") == "Namespace";
+}
+
 bool isK8sList(const YAML::Node& node) {
   return node.IsMap() && scalarOr(child(node, "apiVersion"), "") == "v1" &&
          scalarOr(child(node, "kind"), "") == "List";
@@ -165,8 +171,9 @@ void truncateTo(MeshSet& set, const Sizes& sizes) {
 // Reads one document at a time into the MeshSet, with the folder-wide index at hand.
 class DocumentReader {
  public:
-  DocumentReader(const K8sIndex& index, std::vector<std::string> meshNames, MeshSet& set)
-      : index_(index), meshNames_(std::move(meshNames)), set_(set) {}
+  DocumentReader(const K8sIndex& index, std::vector<std::string> meshNames, MeshSet& set,
+                 const LoadOptions& options)
+      : index_(index), meshNames_(std::move(meshNames)), set_(set), options_(options) {}
 
   void read(const Document& document, DocContext& doc) {
     Fields top(document.node, document.root, doc);
@@ -189,7 +196,9 @@ class DocumentReader {
     }
     if (top.has("apiVersion")) {
       const std::string apiVersion = top.str("apiVersion").value_or("");
-      if (apiVersion == kK8sApiVersion) {
+      if (isK8sNamespace(document.node)) {
+        readNamespace(top);
+      } else if (apiVersion == kK8sApiVersion) {
         readKubernetes(top, source, doc);
       } else if (apiVersion == kTrellisApiVersion) {
         readTrellis(top, source);
@@ -199,7 +208,7 @@ class DocumentReader {
       } else {
         top.error("apiVersion", absl::StrCat("\"", apiVersion, "\" is not supported (allowed: ",
                                              av(kK8sApiVersion), ", ", av(kTrellisApiVersion),
-                                             ", or a v1 List of those)"));
+                                             ", a v1 Namespace, or a v1 List of those)"));
       }
       return;
     }
@@ -348,12 +357,16 @@ class DocumentReader {
 
   // appmesh.k8s.aws/v1beta2 objects.
   void readKubernetes(Fields& top, Source source, DocContext& doc) {
-    top.allowOnly({"apiVersion", "kind", "metadata", "spec", "status"});
     const std::string kindName = top.str("kind", Need::kRequired).value_or("");
     const KindInfo* info = nullptr;
     for (const KindInfo& candidate : kKinds) {
       if (!candidate.k8sKind.empty() && candidate.k8sKind == kindName) info = &candidate;
     }
+    // The API server pruned what the CRD does not define before App Mesh saw it.
+    if (info != nullptr) {
+      doc.setPruning({std::string(info->k8sKind), top.path(), options_.strict, &internal::crdDefines});
+    }
+    top.allowOnly({"apiVersion", "kind", "metadata", "spec", "status"});
     if (info == nullptr) {
       if (!kindName.empty()) {
         top.error("kind", absl::StrCat("\"", kindName,
@@ -366,6 +379,9 @@ class DocumentReader {
     // metadata is Kubernetes's business (labels, annotations, uid...); only the name matters.
     std::optional<Fields> metadata = top.object("metadata", Need::kRequired);
     if (!metadata) return;
+    metadata->allowOnly({"name", "namespace", "labels", "annotations", "ownerReferences", "finalizers", "uid",
+                         "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
+                         "deletionGracePeriodSeconds", "generateName", "managedFields", "selfLink"});
     const std::string name = metadata->str("name", Need::kRequired).value_or("");
     const std::string ns = namespaceOf(info->k8sKind, top.raw("metadata"));
     std::optional<Fields> spec =
@@ -386,8 +402,16 @@ class DocumentReader {
       header.mesh = header.name;
       if (spec) header.meshOwner = spec->str("meshOwner");
     } else {
-      header.mesh = meshOf(*spec, doc);
+      header.mesh = meshOf(*spec, ns, doc);
     }
+    if (spec && (info->kind == Kind::kMesh || info->kind == Kind::kVirtualGateway)) {
+      checkSelector(*spec, "namespaceSelector");
+    }
+    if (spec && info->kind == Kind::kVirtualGateway) {
+      checkSelector(*spec, "gatewayRouteSelector");
+      checkSelector(*spec, "podSelector");
+    }
+    if (spec && info->kind == Kind::kVirtualNode) checkSelector(*spec, "podSelector");
     SpecContext ctx{doc, &index_, ns, header.mesh};
 
     switch (info->kind) {
@@ -422,7 +446,8 @@ class DocumentReader {
             ctx);
         break;
       case Kind::kGatewayRoute: {
-        const std::string gateway = gatewayOf(*spec, ctx);
+        const std::string gateway =
+            gatewayOf(*spec, internal::labelsFromYaml(child(top.raw("metadata"), "labels")), ctx);
         addResource(Kind::kGatewayRoute, std::move(header), gateway, spec,
                     {"awsName", "virtualGatewayRef", "meshRef"}, ctx);
         break;
@@ -447,8 +472,10 @@ class DocumentReader {
     });
   }
 
-  // The App Mesh mesh of a Kubernetes object: spec.meshRef, or the folder's only mesh.
-  std::string meshOf(Fields& spec, DocContext& doc) {
+  // The App Mesh mesh of a Kubernetes object: spec.meshRef; with Namespace objects in the folder,
+  // the Mesh whose namespaceSelector selects the object's namespace (as the controller's
+  // membership webhook did); otherwise the folder's only mesh.
+  std::string meshOf(Fields& spec, const std::string& ns, DocContext& doc) {
     if (spec.has("meshRef")) {
       std::optional<Fields> ref = spec.object("meshRef");
       if (!ref) return "";
@@ -457,6 +484,32 @@ class DocumentReader {
       if (const K8sIndex::Entry* mesh = index_.find("Mesh", "", name)) return mesh->awsName;
       return name;  // a mesh defined in CLI or describe form, named by its App Mesh name
     }
+    const std::vector<const K8sIndex::Entry*> meshes = index_.ofKind("Mesh");
+    if (index_.hasNamespaces() && !meshes.empty()) {
+      bool defined = false;
+      const internal::Labels labels = index_.namespaceLabels(ns, &defined);
+      std::vector<std::string> matches;
+      std::vector<std::string> selectors;
+      for (const K8sIndex::Entry* mesh : meshes) {
+        selectors.push_back(absl::StrCat(mesh->name, ": ", av(selectorText(mesh->namespaceSelector))));
+        if (mesh->namespaceSelector && mesh->namespaceSelector->matches(labels)) matches.push_back(mesh->name);
+      }
+      if (matches.size() == 1) return index_.find("Mesh", "", matches.front())->awsName;
+      const std::string nsText = absl::StrCat("namespace ", ns, " (labels ", av(internal::labelsToString(labels)),
+                                              defined ? "" : "; no Namespace object in this folder", ")");
+      if (matches.empty()) {
+        doc.error(spec.pathOf("meshRef"),
+                  absl::StrCat("no Mesh selects ", nsText, "; Mesh namespaceSelectors: ",
+                               absl::StrJoin(selectors, "; "),
+                               " (label the Namespace to match one, or name the mesh with spec.meshRef.name)"));
+      } else {
+        doc.error(spec.pathOf("meshRef"),
+                  absl::StrCat(nsText, " is selected by ", matches.size(), " meshes (", absl::StrJoin(matches, ", "),
+                               "); the App Mesh controller requires exactly one: narrow their namespaceSelectors "
+                               "or name the mesh with spec.meshRef.name"));
+      }
+      return "";
+    }
     if (meshNames_.size() == 1) return meshNames_.front();
     const std::string found = meshNames_.empty()
                                   ? std::string("no mesh is defined in this folder")
@@ -464,13 +517,20 @@ class DocumentReader {
                                                  " meshes (", absl::StrJoin(meshNames_, ", "), ")");
     doc.error(spec.pathOf("meshRef"),
               absl::StrCat("required field missing: ", found,
-                           "; name the mesh with spec.meshRef.name (the controller derives it "
-                           "from the Mesh's namespaceSelector, which a folder cannot evaluate)"));
+                           "; name the mesh with spec.meshRef.name, or add the v1 Namespace objects (with "
+                           "their labels) so the Meshes' namespaceSelector decides, as the controller did"));
     return "";
   }
 
-  // The App Mesh virtual gateway of a Kubernetes GatewayRoute.
-  std::string gatewayOf(Fields& spec, SpecContext& ctx) {
+  static std::string selectorText(const std::optional<internal::LabelSelector>& selector) {
+    return selector ? selector->toString() : "absent (selects no namespace)";
+  }
+
+  // The App Mesh virtual gateway of a Kubernetes GatewayRoute: spec.virtualGatewayRef; else, as
+  // the controller did, the VirtualGateway whose namespaceSelector selects the route's namespace
+  // (when the folder has Namespace objects) and whose gatewayRouteSelector (absent: all) selects
+  // the route's labels; without Namespace objects a folder's only VirtualGateway.
+  std::string gatewayOf(Fields& spec, const internal::Labels& routeLabels, SpecContext& ctx) {
     if (spec.has("virtualGatewayRef")) {
       std::optional<Fields> ref = spec.object("virtualGatewayRef");
       if (!ref) return "";
@@ -478,13 +538,100 @@ class DocumentReader {
       return internal::resolveK8sRef(*ref, "VirtualGateway", ctx).value_or("");
     }
     std::vector<const K8sIndex::Entry*> gateways = index_.ofKind("VirtualGateway");
-    if (gateways.size() == 1) return gateways.front()->awsName;
-    ctx.doc.error(spec.pathOf("virtualGatewayRef"),
-                  absl::StrCat("required field missing: this folder has ", gateways.size(),
-                               " VirtualGateway objects; name the gateway with "
-                               "spec.virtualGatewayRef.name (the controller picks it by "
-                               "gatewayRouteSelector, which a folder cannot evaluate)"));
+    if (!index_.hasNamespaces() && gateways.size() == 1) return gateways.front()->awsName;
+    const std::string path = spec.pathOf("virtualGatewayRef");
+    if (gateways.empty()) {
+      ctx.doc.error(path, "required field missing: this folder has no VirtualGateway objects; name the "
+                          "gateway with spec.virtualGatewayRef.name");
+      return "";
+    }
+    std::vector<const K8sIndex::Entry*> candidates;
+    std::vector<std::string> nsSelectors;
+    bool defined = false;
+    const internal::Labels nsLabels = index_.namespaceLabels(ctx.k8sNamespace, &defined);
+    for (const K8sIndex::Entry* gateway : gateways) {
+      if (!index_.hasNamespaces()) {
+        candidates.push_back(gateway);
+        continue;
+      }
+      nsSelectors.push_back(absl::StrCat(gateway->name, ": ", av(selectorText(gateway->namespaceSelector))));
+      if (gateway->namespaceSelector && gateway->namespaceSelector->matches(nsLabels)) candidates.push_back(gateway);
+    }
+    if (candidates.empty()) {
+      ctx.doc.error(path, absl::StrCat("no VirtualGateway selects namespace ", ctx.k8sNamespace, " (labels ",
+                                       av(internal::labelsToString(nsLabels)),
+                                       defined ? "" : "; no Namespace object in this folder",
+                                       "); VirtualGateway namespaceSelectors: ", absl::StrJoin(nsSelectors, "; "),
+                                       " (or name the gateway with spec.virtualGatewayRef.name)"));
+      return "";
+    }
+    std::vector<const K8sIndex::Entry*> matches;
+    std::vector<std::string> routeSelectors;
+    for (const K8sIndex::Entry* gateway : candidates) {
+      routeSelectors.push_back(absl::StrCat(
+          gateway->name, ": ",
+          gateway->gatewayRouteSelector ? av(gateway->gatewayRouteSelector->toString()) : "absent (selects all)"));
+      if (!gateway->gatewayRouteSelector || gateway->gatewayRouteSelector->matches(routeLabels)) {
+        matches.push_back(gateway);
+      }
+    }
+    if (matches.size() == 1) return matches.front()->awsName;
+    if (matches.empty()) {
+      ctx.doc.error(path, absl::StrCat("no VirtualGateway's gatewayRouteSelector selects this GatewayRoute (labels ",
+                                       av(internal::labelsToString(routeLabels)), "); gatewayRouteSelectors: ",
+                                       absl::StrJoin(routeSelectors, "; "),
+                                       " (or name the gateway with spec.virtualGatewayRef.name)"));
+    } else {
+      std::vector<std::string> names;
+      for (const K8sIndex::Entry* gateway : matches) names.push_back(gateway->name);
+      ctx.doc.error(path, absl::StrCat("this GatewayRoute is selected by ", matches.size(), " VirtualGateways (",
+                                       absl::StrJoin(names, ", "),
+                                       "); the App Mesh controller requires exactly one: narrow their "
+                                       "gatewayRouteSelectors or name the gateway with spec.virtualGatewayRef.name"));
+    }
     return "";
+  }
+
+  // The shape of a metav1.LabelSelector (the values are read in the indexing pass).
+  void checkSelector(Fields& spec, std::string_view key) {
+    std::optional<Fields> selector = spec.object(key);
+    if (!selector) return;
+    selector->allowOnly({"matchLabels", "matchExpressions"});
+    if (std::optional<Fields> labels = selector->object("matchLabels")) {
+      for (const auto& entry : selector->raw("matchLabels")) {
+        const std::string name = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+        internal::readString(entry.second, labels->pathOf(name), spec.doc());
+      }
+    }
+    selector->list("matchExpressions", Need::kOptional, [&](const YAML::Node& item, const std::string& path) {
+      Fields requirement = internal::itemFields(item, path, spec.doc());
+      if (!requirement.valid()) return;
+      requirement.allowOnly({"key", "operator", "values"});
+      requirement.str("key", Need::kRequired);
+      const internal::EnumTable<bool> kOperators = {
+          {"In", true}, {"NotIn", true}, {"Exists", false}, {"DoesNotExist", false}};
+      std::optional<bool> needsValues = requirement.oneOf("operator", kOperators, Need::kRequired);
+      std::optional<std::vector<std::string>> values = requirement.strings("values");
+      if (needsValues && *needsValues && (!values || values->empty())) {
+        requirement.error("values", "required field missing: In and NotIn need at least one value");
+      } else if (needsValues && !*needsValues && values && !values->empty()) {
+        requirement.error("values", "must be empty for Exists and DoesNotExist");
+      }
+    });
+  }
+
+  // v1 Namespace objects give their labels to namespaceSelector (read in the indexing pass).
+  void readNamespace(Fields& top) {
+    top.allowOnly({"apiVersion", "kind", "metadata", "spec", "status"});
+    std::optional<Fields> metadata = top.object("metadata", Need::kRequired);
+    if (!metadata) return;
+    metadata->str("name", Need::kRequired);
+    if (std::optional<Fields> labels = metadata->object("labels")) {
+      for (const auto& entry : metadata->raw("labels")) {
+        const std::string name = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+        internal::readString(entry.second, labels->pathOf(name), top.doc());
+      }
+    }
   }
 
   // trellis.dev/v1 documents: Endpoints or Sidecar.
@@ -581,6 +728,7 @@ class DocumentReader {
   const K8sIndex& index_;
   std::vector<std::string> meshNames_;
   MeshSet& set_;
+  const LoadOptions& options_;
 };
 
 // Splits files into documents; a Kubernetes List becomes one document per item.
@@ -657,15 +805,29 @@ void indexDocuments(const std::vector<Document>& documents, K8sIndex& index,
     const YAML::Node& node = document.node;
     if (!node.IsMap()) continue;
     if (child(node, "apiVersion").IsDefined()) {
+      if (isK8sNamespace(node)) {
+        const YAML::Node metadata = child(node, "metadata");
+        const std::string name = scalarOr(child(metadata, "name"), "");
+        if (!name.empty()) index.addNamespace(name, internal::labelsFromYaml(child(metadata, "labels")));
+        continue;
+      }
       if (scalarOr(child(node, "apiVersion"), "") != kK8sApiVersion) continue;
       const std::string kind = scalarOr(child(node, "kind"), "");
       const YAML::Node metadata = child(node, "metadata");
       const std::string name = scalarOr(child(metadata, "name"), "");
       if (kind.empty() || name.empty()) continue;
       const std::string ns = namespaceOf(kind, metadata);
-      const std::string awsName =
-          scalarOr(child(child(node, "spec"), "awsName"), defaultAwsName(kind, name, ns));
-      index.add({kind, ns, name, awsName});
+      const YAML::Node spec = child(node, "spec");
+      const std::string awsName = scalarOr(child(spec, "awsName"), defaultAwsName(kind, name, ns));
+      K8sIndex::Entry entry{kind, ns, name, awsName, internal::labelsFromYaml(child(metadata, "labels")),
+                            std::nullopt, std::nullopt};
+      if (kind == "Mesh" || kind == "VirtualGateway") {
+        entry.namespaceSelector = internal::selectorFromYaml(child(spec, "namespaceSelector"));
+      }
+      if (kind == "VirtualGateway") {
+        entry.gatewayRouteSelector = internal::selectorFromYaml(child(spec, "gatewayRouteSelector"));
+      }
+      index.add(std::move(entry));
       if (kind == "Mesh") addMesh(awsName);
       continue;
     }
@@ -788,7 +950,7 @@ LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache,
   std::vector<std::string> meshNames;
   indexDocuments(documents, index, meshNames);
 
-  DocumentReader reader(index, meshNames, result.mesh);
+  DocumentReader reader(index, meshNames, result.mesh, options);
   for (const Document& document : documents) {
     DocContext doc(document.label(), diagnostics);
     const Sizes before = sizesOf(result.mesh);
@@ -796,6 +958,7 @@ LoadResult loadMeshFiles(const std::vector<InputFile>& files, ParseCache* cache,
     if (doc.errorCount() > 0) truncateTo(result.mesh, before);
   }
   result.errors = diagnostics.take();
+  for (std::string& warning : diagnostics.takeWarnings()) result.warnings.push_back(std::move(warning));
   return result;
 }
 

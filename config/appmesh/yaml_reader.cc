@@ -2,6 +2,7 @@
 #include "config/appmesh/yaml_reader.h"
 
 #include "absl/strings/str_cat.h"
+#include "config/appmesh/k8s_crd_schema.h"
 
 namespace trellis::config::appmesh::internal {
 
@@ -20,6 +21,14 @@ void DocContext::error(std::string_view path, std::string_view message) {
     diagnostics_->add(absl::StrCat(label_, ": ", av(message)));
   } else {
     diagnostics_->add(absl::StrCat(label_, ": ", av(path), ": ", av(message)));
+  }
+}
+
+void DocContext::warning(std::string_view path, std::string_view message) {
+  if (path.empty()) {
+    diagnostics_->addWarning(absl::StrCat(label_, ": ", av(message)));
+  } else {
+    diagnostics_->addWarning(absl::StrCat(label_, ": ", av(path), ": ", av(message)));
   }
 }
 
@@ -94,6 +103,20 @@ void Fields::allowOnly(const std::vector<std::string_view>& allowed) {
       if (name == key) {
         known = true;
         break;
+      }
+    }
+    if (!known && doc_->pruning() && doc_->pruning()->defines != nullptr) {
+      const PruneRules& rules = *doc_->pruning();
+      const std::string path = pathOf(key);
+      if (!rules.defines(rules.kind, crdPathOf(rules.root, path))) {
+        if (rules.strict) {
+          doc_->error(path, absl::StrCat("not in the ", rules.kind,
+                                         " CRD schema; the API server would prune it (an error with --strict)"));
+        } else {
+          doc_->warning(path, absl::StrCat("not in the ", rules.kind,
+                                           " CRD schema; the API server would prune it (ignored)"));
+        }
+        continue;
       }
     }
     if (!known) {

@@ -17,16 +17,28 @@
 
 namespace trellis::config::appmesh::internal {
 
-// The errors of one whole load, in the order found.
+// The errors (and warnings) of one whole load, in the order found.
 class Diagnostics {
  public:
   void add(std::string message) { errors_.push_back(std::move(message)); }
+  void addWarning(std::string message) { warnings_.push_back(std::move(message)); }
   const std::vector<std::string>& errors() const { return errors_; }
   std::vector<std::string> take() { return std::move(errors_); }
+  std::vector<std::string> takeWarnings() { return std::move(warnings_); }
   size_t size() const { return errors_.size(); }
 
  private:
   std::vector<std::string> errors_;
+  std::vector<std::string> warnings_;
+};
+
+// Kubernetes objects: an unknown field the object's CRD does not define was pruned by the API
+// server, so it is a warning (an error when strict); one the CRD defines stays an error.
+struct PruneRules {
+  std::string kind;  // "VirtualNode": names the CRD in messages and picks its schema
+  std::string root;  // the object's path in its document ("items[2]"), left out of schema paths
+  bool strict = false;
+  bool (*defines)(std::string_view kind, std::string_view path) = nullptr;
 };
 
 // One document being read: prefixes its errors with the document's label.
@@ -37,13 +49,19 @@ class DocContext {
 
   // "<label>: <path>: <message>", or "<label>: <message>" when path is empty.
   void error(std::string_view path, std::string_view message);
+  // The same form as error(); does not count as an error (the document is kept).
+  void warning(std::string_view path, std::string_view message);
   size_t errorCount() const { return count_; }
   const std::string& label() const { return label_; }
+
+  void setPruning(PruneRules rules) { pruning_ = std::move(rules); }
+  const std::optional<PruneRules>& pruning() const { return pruning_; }
 
  private:
   std::string label_;
   Diagnostics* diagnostics_;
   size_t count_ = 0;
+  std::optional<PruneRules> pruning_;
 };
 
 // Debian's Abseil keeps its own string_view type (ABSL_OPTION_USE_STD_STRING_VIEW 0); these hand
@@ -76,7 +94,8 @@ class Fields {
   DocContext& doc() const { return *doc_; }
   std::string pathOf(std::string_view key) const { return joinPath(path_, key); }
 
-  // Reports every key not in `allowed` as an unknown field, listing what is allowed.
+  // Reports every key not in `allowed` as an unknown field, listing what is allowed. In a
+  // Kubernetes object (DocContext::pruning), a key its CRD does not define is a warning instead.
   void allowOnly(const std::vector<std::string_view>& allowed);
   bool has(std::string_view key) const;
   YAML::Node raw(std::string_view key) const;

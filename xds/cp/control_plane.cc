@@ -18,6 +18,8 @@ bool ControlPlane::rebuild() {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   record.errors = std::move(build.errors);
   record.nodes = build.nodes.size();
+  // The loader's warnings (e.g. Kubernetes fields the API server would have pruned), every build.
+  for (const std::string& warning : build.warnings) spdlog::warn("mesh: {}", warning);
 
   if (!record.errors.empty()) {
     ++builds_failed_;

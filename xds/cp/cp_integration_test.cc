@@ -256,3 +256,49 @@ TEST(CpIntegrationTest, EgressAllowedHostsFlagIsCheckedAndDocumented) {
 }
 
 }  // namespace
+
+namespace {
+
+// Kubernetes fields the CRD does not define: validate prints the pruned-field warning and passes;
+// with --strict it fails on them.
+TEST(CpIntegrationTest, ValidatePrintsPrunedKubernetesFieldsAndStrictRefusesThem) {
+  const fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / "pruned";
+  fs::create_directories(dir);
+  writeFile(dir / "mesh.yaml", R"(apiVersion: appmesh.k8s.aws/v1beta2
+kind: Mesh
+metadata: {name: demo, labels: {team: a}, annotations: {note: x}}
+spec: {}
+---
+apiVersion: appmesh.k8s.aws/v1beta2
+kind: VirtualNode
+metadata: {name: web, namespace: shop}
+spec:
+  listeners: [{portMapping: {port: 8080, protocol: http}, foo: bar}]
+  serviceDiscovery: {awsCloudMap: {namespaceName: shop.local, serviceName: web}}
+---
+apiVersion: trellis.dev/v1
+kind: Endpoints
+mesh: demo
+virtualNode: web_shop
+endpoints: [{address: 127.0.0.1}]
+)");
+  const std::string binary = std::string(std::getenv("TEST_SRCDIR")) + "/trellis/xds/trellis-cp";
+  {
+    CpProcess ok({binary, "validate", dir.string()});
+    EXPECT_TRUE(ok.waitForLine("warning: mesh.yaml (document 2): spec.listeners[0].foo: not in the VirtualNode CRD "
+                               "schema; the API server would prune it (ignored)"))
+        << ok.log();
+    EXPECT_TRUE(ok.waitForLine(": valid;")) << ok.log();
+    EXPECT_EQ(ok.stop(0), std::optional<int>(0));
+  }
+  CpProcess strict({binary, "validate", dir.string(), "--strict"});
+  // The node is not loaded, so its Endpoints document names a node that is not there either.
+  EXPECT_TRUE(strict.waitForLine("2 error(s)")) << strict.log();
+  EXPECT_NE(strict.log().find("spec.listeners[0].foo: not in the VirtualNode CRD schema; the API server would prune "
+                              "it (an error with --strict)"),
+            std::string::npos)
+      << strict.log();
+  EXPECT_EQ(strict.stop(0), std::optional<int>(1));
+}
+
+}  // namespace

@@ -6,6 +6,7 @@
 //   trellis-cp validate DIR [load options: --parameter, --import-value, --var, --strict]
 //   trellis-cp --version | --help
 //   trellis-cp explain NODE [--mesh-dir DIR | DIR]
+//   trellis-cp import-cli SCRIPT... --out DIR [--set NAME=VALUE] [--from-env] [--force]
 //
 // Threads: the main thread runs one io_context (folder watcher and its debounce timer, admin
 // HTTP, signals, and every rebuild); gRPC runs the ADS streams on its own threads and reads the
@@ -29,6 +30,7 @@
 #include "xds/cp/control_plane.h"
 #include "xds/cp/dir_watcher.h"
 #include "xds/cp/explain.h"
+#include "xds/cp/import_cli_command.h"
 #include "xds/cp/mesh_source.h"
 #include "xds/cp/status_page.h"
 #include "xds/server/ads_server.h"
@@ -50,6 +52,7 @@ int usage(const std::string& error) {
                "                  [--parameter NAME=VALUE] [--import-value NAME=VALUE] [--var NAME=VALUE] [--strict]\n"
                "       trellis-cp validate DIR [--parameter ...] [--import-value ...] [--var ...] [--strict]\n"
                "       trellis-cp explain NODE [--mesh-dir DIR | DIR]\n"
+               "       trellis-cp import-cli SCRIPT... --out DIR [--set NAME=VALUE] [--from-env] [--force]\n"
                "       trellis-cp --version | --help\n";
   return 2;
 }
@@ -64,6 +67,8 @@ void printHelp() {
                "               [--no-default-retry-policy] [--egress-allowed-hosts=LIST] [--log-level LEVEL]\n"
                "               [LOAD OPTIONS]\n"
                "    trellis-cp validate DIR [LOAD OPTIONS]\n"
+               "    trellis-cp explain NODE [--mesh-dir DIR | DIR]\n"
+               "    trellis-cp import-cli SCRIPT... --out DIR [--set NAME=VALUE] [--from-env] [--force]\n"
                "    trellis-cp --version | --help\n"
                "\n"
                "DESCRIPTION\n"
@@ -72,7 +77,9 @@ void printHelp() {
                "    limits, translates them per proxy into xDS and streams them to every trellis-proxy over ADS\n"
                "    (gRPC). DIR is watched: a change is rebuilt and pushed within a fraction of a second; a build\n"
                "    with errors is reported on the admin endpoint and the last good one keeps being served.\n"
-               "    \"validate DIR\" checks a folder, prints its errors and exits.\n"
+               "    \"validate DIR\" checks a folder, prints its errors and exits. \"explain NODE\" prints what one\n"
+               "    proxy receives and which App Mesh resource each piece came from. \"import-cli\" applies the\n"
+               "    aws appmesh commands of shell scripts in order and writes the resulting mesh folder.\n"
                "\n"
                "OPTIONS\n"
                "    --mesh-dir DIR\n"
@@ -111,7 +118,8 @@ void printHelp() {
                "        server pruned them).\n"
                "\n"
                "ENVIRONMENT\n"
-               "    trellis-cp reads no environment variables; everything is on the command line and in DIR.\n"
+               "    TRELLIS_HCL2JSON\n"
+               "        The trellis-hcl2json converter that reads Terraform .tf files (default: beside trellis-cp).\n"
                "\n"
                "EXIT STATUS\n"
                "    0  stopped by SIGTERM or SIGINT; validate: the folder is valid; --help, --version\n"
@@ -239,6 +247,7 @@ int main(int argc, char** argv) {
   std::chrono::seconds dns_refresh{30};
   trellis::cp::BuildOptions build_options;
   if (argc >= 2 && std::string(argv[1]) == "explain") return trellis::cp::explainMain(argc - 1, argv + 1);
+  if (argc >= 2 && std::string(argv[1]) == "import-cli") return trellis::cp::runImportCli(argc - 2, argv + 2);
   const bool validating = argc >= 2 && std::string(argv[1]) == "validate";
   if (validating) {
     if (argc < 3 || argv[2][0] == '-') return usage("validate takes a folder");
