@@ -931,20 +931,20 @@ TEST(CloudFormationFixtures, GatewayModel) {
   ASSERT_THAT(result.errors, IsEmpty());
   const MeshSet& set = result.mesh;
   ASSERT_EQ(set.meshes.size(), 1u);
-  EXPECT_EQ(set.meshes[0].name, "gw-mesh");
+  EXPECT_EQ(set.meshes[0].name, "color-mesh");
   ASSERT_EQ(set.virtualGateways.size(), 1u);
   const VirtualGateway& gateway = set.virtualGateways[0];
-  EXPECT_EQ(gateway.mesh, "gw-mesh");
-  EXPECT_EQ(gateway.name, "ingress-gw");
+  EXPECT_EQ(gateway.mesh, "color-mesh");
+  EXPECT_EQ(gateway.name, "color-gateway");
   ASSERT_EQ(gateway.spec.listeners.size(), 1u);
   EXPECT_EQ(gateway.spec.listeners[0].portMapping.port, 8080);
   EXPECT_EQ(gateway.spec.listeners[0].portMapping.protocol, PortProtocol::kHttp);
   ASSERT_TRUE(gateway.spec.listeners[0].healthCheck);
-  EXPECT_EQ(gateway.spec.listeners[0].healthCheck->path, "/health");
+  EXPECT_EQ(gateway.spec.listeners[0].healthCheck->path, "/healthz");
   ASSERT_EQ(set.gatewayRoutes.size(), 1u);
   const GatewayRoute& gatewayRoute = set.gatewayRoutes[0];
-  EXPECT_EQ(gatewayRoute.name, "color-route");
-  EXPECT_EQ(gatewayRoute.virtualGateway, "ingress-gw");
+  EXPECT_EQ(gatewayRoute.name, "color-gateway-route");
+  EXPECT_EQ(gatewayRoute.virtualGateway, "color-gateway");
   ASSERT_TRUE(gatewayRoute.spec.httpRoute);
   EXPECT_EQ(gatewayRoute.spec.httpRoute->match.prefix, "/color");
   EXPECT_EQ(gatewayRoute.spec.httpRoute->target.virtualServiceName, "color.local");
@@ -952,9 +952,9 @@ TEST(CloudFormationFixtures, GatewayModel) {
   EXPECT_EQ(set.virtualServices[0].name, "color.local");
   ASSERT_EQ(set.virtualRouters.size(), 1u);
   EXPECT_EQ(set.virtualRouters[0].name, "color-router");
-  EXPECT_EQ(set.virtualRouters[0].spec.listeners[0].port, 8080);
+  EXPECT_EQ(set.virtualRouters[0].spec.listeners[0].port, 9080);
   ASSERT_EQ(set.routes.size(), 1u);
-  EXPECT_EQ(set.routes[0].name, "color-split");
+  EXPECT_EQ(set.routes[0].name, "color-route");
   EXPECT_EQ(set.routes[0].spec.httpRoute->match.prefix, "/");
   const std::vector<WeightedTarget>& targets = set.routes[0].spec.weightedTargets();
   ASSERT_EQ(targets.size(), 2u);
@@ -964,9 +964,9 @@ TEST(CloudFormationFixtures, GatewayModel) {
   EXPECT_EQ(targets[1].weight, 10);
   ASSERT_EQ(set.virtualNodes.size(), 2u);
   EXPECT_EQ(set.virtualNodes[0].name, "color-v1");
-  EXPECT_EQ(set.virtualNodes[0].spec.serviceDiscovery.dns->hostname, "color-v1.local");
+  EXPECT_EQ(set.virtualNodes[0].spec.serviceDiscovery.dns->hostname, "color-v1.color.local");
   EXPECT_EQ(set.virtualNodes[1].name, "color-v2");
-  EXPECT_EQ(set.virtualNodes[1].spec.serviceDiscovery.dns->hostname, "color-v2.local");
+  EXPECT_EQ(set.virtualNodes[1].spec.serviceDiscovery.dns->hostname, "color-v2.color.local");
   EXPECT_THAT(validationErrors(set), IsEmpty());
 }
 

@@ -67,6 +67,9 @@ constexpr char kAnyDomain[] = "*";
 // after Envoy's default 15 s.
 constexpr int64_t kListenerFiltersTimeoutMillis = 1000;
 constexpr int64_t kDefaultPerRequestMillis = 15000;  // App Mesh's default perRequest timeout
+// The request-headers timeout of the HTTP connection managers that face the network (a node's
+// inbound listener, a gateway): a sidecar's inbound side is where slow-header clients arrive.
+constexpr int64_t kNetworkRequestHeadersTimeoutMillis = 10000;
 constexpr int64_t kConnectTimeoutMillis = 1000;      // Trellis's choice for every cluster
 // App Mesh's circuit breaker limits where none are configured ("effectively disables circuit
 // breakers", for meshes created after 2020-07-29): every threshold at this value.
@@ -341,6 +344,13 @@ FilterProto hcmFilter(const char* statPrefix, const std::string& routeConfig,
   router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
   if (idleMillis) {
     setMillis(manager.mutable_common_http_protocol_options()->mutable_idle_timeout(), *idleMillis);
+  }
+  if (std::string_view(statPrefix) != "egress") {
+    // Connections from the network (a node's inbound side, a gateway) must send their request
+    // head within this time: a client that opens connections and trickles headers would
+    // otherwise hold them open up to the idle timeout. The local app's egress side keeps
+    // Envoy's default (none). App Mesh has no field for it; README "Timeouts" documents it.
+    setMillis(manager.mutable_request_headers_timeout(), kNetworkRequestHeadersTimeoutMillis);
   }
   addAccessLog(logging, manager);
   FilterProto filter;

@@ -99,8 +99,9 @@ TEST(EnvBootstrap, AppMeshXdsEndpointAndIpv6Literal) {
 
 TEST(EnvBootstrap, MissingNodeIsAnErrorNamingTheVariable) {
   EXPECT_THAT(errorOf({}), HasSubstr("APPMESH_RESOURCE_ARN: required when trellis-proxy starts without -c"));
-  EXPECT_EQ(errorOf({{"APPMESH_RESOURCE_ARN", "arn:aws:s3:::bucket"}}),
-            "APPMESH_RESOURCE_ARN='arn:aws:s3:::bucket': expected arn:aws:appmesh:REGION:ACCOUNT:mesh/MESH/virtualNode/NODE");
+  // The shared identity parser (config/identity) words it, naming the variable and the value.
+  EXPECT_THAT(errorOf({{"APPMESH_RESOURCE_ARN", "arn:aws:s3:::bucket"}}),
+              HasSubstr("APPMESH_RESOURCE_ARN=\"arn:aws:s3:::bucket\": service \"s3\" (allowed: appmesh)"));
 }
 
 TEST(EnvBootstrap, BadValuesNameVariableValueAndWhatIsAllowed) {

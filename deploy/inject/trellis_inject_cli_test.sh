@@ -20,9 +20,10 @@ check "no App Mesh and no --node: exit 2" test "$rc" = 2
 check "no App Mesh and no --node: nothing on stdout" test ! -s "$tmp/out2"
 check "no App Mesh and no --node: says why" grep -q 'no --node; give --node mesh/MESH/virtualNode/NODE' "$tmp/err2"
 
-"$bin" k8s pod.yaml >/dev/null 2>"$tmp/err3"; rc=$?
-check "k8s not built here: exit 2" test "$rc" = 2
-check "k8s not built here: says so" grep -qx 'trellis-inject k8s: not built in this branch' "$tmp/err3"
+"$bin" k8s "$tmp/no-such-pod.yaml" >/dev/null 2>"$tmp/err3"; rc=$?
+check "k8s with an unreadable file: fails" test "$rc" != 0
+check "k8s with an unreadable file: names it" grep -q 'no-such-pod.yaml: cannot be read' "$tmp/err3"
+check "k8s with an unreadable file: writes nothing" grep -q 'trellis-inject k8s: nothing written' "$tmp/err3"
 
 "$bin" frobnicate >/dev/null 2>"$tmp/err4"; rc=$?
 check "unknown subcommand: exit 2" test "$rc" = 2

@@ -251,7 +251,7 @@ TEST(CpIntegrationTest, EgressAllowedHostsFlagIsCheckedAndDocumented) {
     EXPECT_EQ(empty.stop(0), std::optional<int>(2));
   }
   CpProcess help({binary, "--help"});
-  EXPECT_TRUE(help.waitForLine("--egress-allowed-hosts=LIST  under egressFilter DROP_ALL")) << help.log();
+  EXPECT_TRUE(help.waitForLine("Under egressFilter DROP_ALL, the hosts outside the mesh a node may still reach")) << help.log();
   EXPECT_EQ(help.stop(0), std::optional<int>(0));
 }
 

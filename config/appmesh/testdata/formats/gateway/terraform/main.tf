@@ -1,7 +1,7 @@
 # The gateway mesh as aws_appmesh_* resources: a virtual gateway with a gateway route to a
 # virtual service, whose router splits 90/10 between two versions found by DNS.
 variable "mesh" {
-  default = "gw-mesh"
+  default = "color-mesh"
 }
 
 variable "versions" {
@@ -13,7 +13,7 @@ resource "aws_appmesh_mesh" "gw" {
 }
 
 resource "aws_appmesh_virtual_gateway" "ingress" {
-  name      = "ingress-gw"
+  name      = "color-gateway"
   mesh_name = aws_appmesh_mesh.gw.name
 
   spec {
@@ -25,18 +25,19 @@ resource "aws_appmesh_virtual_gateway" "ingress" {
 
       health_check {
         protocol            = "http"
-        path                = "/ping"
+        path                = "/healthz"
+        port                = 8080
         healthy_threshold   = 2
-        unhealthy_threshold = 2
-        timeout_millis      = 2000
-        interval_millis     = 5000
+        unhealthy_threshold = 3
+        timeout_millis      = 5000
+        interval_millis     = 10000
       }
     }
   }
 }
 
 resource "aws_appmesh_gateway_route" "color" {
-  name                 = "color-route"
+  name                 = "color-gateway-route"
   mesh_name            = aws_appmesh_mesh.gw.name
   virtual_gateway_name = aws_appmesh_virtual_gateway.ingress.name
 
@@ -77,7 +78,7 @@ resource "aws_appmesh_virtual_router" "color" {
   spec {
     listener {
       port_mapping {
-        port     = 8080
+        port     = 9080
         protocol = "http"
       }
     }
@@ -85,7 +86,7 @@ resource "aws_appmesh_virtual_router" "color" {
 }
 
 resource "aws_appmesh_route" "split" {
-  name                = "color-split"
+  name                = "color-route"
   mesh_name           = aws_appmesh_mesh.gw.name
   virtual_router_name = aws_appmesh_virtual_router.color.name
 
@@ -117,14 +118,14 @@ resource "aws_appmesh_virtual_node" "color" {
   spec {
     listener {
       port_mapping {
-        port     = 8080
+        port     = 9080
         protocol = "http"
       }
     }
 
     service_discovery {
       dns {
-        hostname = "color-${var.versions[count.index]}.local"
+        hostname = "color-${var.versions[count.index]}.color.local"
       }
     }
   }
