@@ -110,7 +110,7 @@ TEST(ShippedTaskDefinitions, ServiceConnectNamesThePortOfTheControlPlane) {
   EXPECT_TRUE(found) << "portName " << sc["portName"] << " names no port mapping of trellis-cp";
   EXPECT_EQ(sc["clientAliases"][0], ordered_json::parse(R"({"port": 15010, "dnsName": "trellis-cp"})"));
   EXPECT_EQ(service["taskDefinition"], td["family"]);
-  EXPECT_EQ(td["containerDefinitions"][0]["healthCheck"]["command"][1], "curl -sf http://localhost:15011/ready");
+  EXPECT_EQ(td["containerDefinitions"][0]["healthCheck"]["command"][1], "wget -q -O /dev/null http://localhost:15011/ready");
 }
 
 class Rules : public ::testing::Test {

@@ -29,7 +29,8 @@ const std::string kUsage = std::string() +
     "  --node      the virtual node, for a task definition without App Mesh (adds the sidecar)\n"
     "  --capture   how an added sidecar gets its traffic: proxy-configuration (default; EC2 and Fargate)\n"
     "              or init (a trellis-init container with NET_ADMIN; EC2 only)\n"
-    "  --init-image  the trellis-init image (default trellis/trellis-init:" + kVersion + ")\n"
+    "  --init-image  the image trellis-init runs from (default: the sidecar image, trellis/trellis-proxy:" +
+    kVersion + ", which carries it)\n"
     "  -o OUT      write the one input's result to OUT (default: stdout)\n"
     "  --in-place  rewrite each changed input\n";
 
@@ -89,7 +90,7 @@ std::string writeTemporary(const std::string& target, const std::string& content
 int runEcsCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   EcsOptions options;
   options.image = std::string("trellis/trellis-proxy:") + kVersion;
-  options.init_image = std::string("trellis/trellis-init:") + kVersion;
+  // Empty until the flags are read: then the sidecar image, which carries trellis-init.
   std::vector<std::string> files;
   std::string output;
   bool in_place = false;
@@ -135,6 +136,7 @@ int runEcsCommand(const std::vector<std::string>& args, std::ostream& out, std::
     }
   }
   if (files.empty()) return usage(err, "no input file");
+  if (options.init_image.empty()) options.init_image = options.image;
   if (in_place && !output.empty()) return usage(err, "-o and --in-place exclude each other");
   if (!in_place && files.size() > 1) {
     return usage(err, "several inputs need --in-place (-o and stdout take one)");

@@ -463,6 +463,8 @@ class Planner {
       Json c = Json::object();
       c[f("name")] = kInitName;
       c[f("image")] = options_.init_image;
+      // trellis-init is in the sidecar image, whose entry point is trellis-proxy.
+      c[f("entryPoint")] = Json::array({"/usr/bin/trellis-init"});
       c[f("essential")] = false;
       c[f("user")] = "0";
       Json caps = Json::object();
