@@ -9,6 +9,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -32,7 +33,8 @@ using asio::ip::tcp;
 std::optional<std::string> AdminRequest::param(const std::string& name) const { return queryParam(query, name); }
 
 struct AdminServer::State {
-  State(asio::io_context& io_context, AdminLimits l) : io(io_context), acceptor(io_context), limits(l) {}
+  State(asio::io_context& io_context, AdminLimits l)
+      : io(io_context), acceptor(io_context), backoff(io_context), limits(l) {}
 
   struct Entry {
     std::vector<std::string> methods;
@@ -42,6 +44,11 @@ struct AdminServer::State {
 
   asio::io_context& io;
   tcp::acceptor acceptor;
+  // Out of descriptors (EMFILE...): accepting waits on this timer, which a closing connection
+  // cancels, instead of failing again at once in a loop.
+  asio::steady_timer backoff;
+  bool backing_off = false;
+  uint64_t accept_backoffs = 0;
   AdminLimits limits;
   uint16_t port = 0;
   std::map<std::string, Entry> handlers;
@@ -121,7 +128,10 @@ asio::awaitable<void> serve(std::shared_ptr<State> state, tcp::socket socket) {
   struct Unregister {
     State& state;
     beast::tcp_stream* stream;
-    ~Unregister() { state.open.erase(stream); }
+    ~Unregister() {
+      state.open.erase(stream);
+      if (state.backing_off) state.backoff.cancel();  // a descriptor came back
+    }
   } unregister{*state, &stream};
   const AdminLimits& limits = state->limits;
   beast::flat_buffer buffer;
@@ -186,14 +196,37 @@ asio::awaitable<void> refuse(tcp::socket socket) {
   stream.close();
 }
 
+bool outOfResources(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory;
+}
+
 asio::awaitable<void> acceptLoop(std::shared_ptr<State> state) {
+  constexpr std::chrono::milliseconds kFirst{10}, kMax{1000};
+  std::chrono::milliseconds delay{0};
   while (!state->stopped) {
     auto [ec, socket] = co_await state->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (state->stopped || ec == asio::error::operation_aborted) co_return;
+    if (outOfResources(ec)) {
+      // The connection stays queued, so accepting again at once fails again at once. Wait
+      // until a connection closes or for a delay growing from 10 ms to 1 s.
+      ++state->accept_backoffs;
+      if (delay.count() == 0) {
+        spdlog::warn("admin: accept failed: {}; pausing accepts until a connection closes (at most {} ms)",
+                     ec.message(), kMax.count());
+      }
+      delay = delay.count() == 0 ? kFirst : std::min(kMax, delay * 2);
+      state->backing_off = true;
+      state->backoff.expires_after(delay);
+      co_await state->backoff.async_wait(asio::as_tuple(asio::use_awaitable));  // expired or cancelled
+      state->backing_off = false;
+      continue;
+    }
     if (ec) {
       spdlog::warn("admin: accept failed: {}", ec.message());
       continue;
     }
+    delay = std::chrono::milliseconds(0);
     if (state->open.size() >= state->limits.max_connections) {
       asio::co_spawn(state->io, refuse(std::move(socket)), asio::detached);
       continue;
@@ -257,12 +290,15 @@ void AdminServer::stop() {
   state_->stopped = true;
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
+  state_->backoff.cancel();
   for (beast::tcp_stream* stream : state_->open) stream->socket().close(ignored);
 }
 
 uint16_t AdminServer::port() const { return state_->port; }
 
 size_t AdminServer::openConnections() const { return state_->open.size(); }
+
+uint64_t AdminServer::acceptBackoffs() const { return state_->accept_backoffs; }
 
 std::string AdminServer::helpText() const { return helpTextOf(*state_); }
 

@@ -72,6 +72,8 @@ class AdminServer {
   std::string helpText() const;
   // Connections being served now.
   size_t openConnections() const;
+  // Times accepting paused because the process was out of descriptors (or buffers).
+  uint64_t acceptBackoffs() const;
 
   // The acceptor, handlers and open connections, shared with the connection coroutines so that
   // they may outlive the server object (they end on their own once stop() closed them).

@@ -4,11 +4,13 @@
 #include "xds/admin/http_server.h"
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <dirent.h>
 #include <future>
 #include <optional>
 #include <string>
@@ -286,6 +288,49 @@ TEST(AdminHttpServerTest, ConnectionsOverTheCapGet503) {
   auto r = a.response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->rfind("HTTP/1.1 200", 0), 0u) << *r;
+}
+
+// Descriptors open in this process now.
+int openDescriptors() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d) != nullptr) ++n;
+    closedir(d);
+    n -= 3;  // ".", ".." and the directory's own descriptor
+  }
+  return n;
+}
+
+// Out of descriptors, the accept loop pauses (and counts it) instead of spinning, and accepts
+// the queued connection once descriptors are back.
+TEST(AdminHttpServerTest, OutOfDescriptorsAcceptingPausesThenResumes) {
+  Running s;
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+  uint64_t backoffs = 0;
+  {
+    // One descriptor left: the client's socket takes it, so the server's accept gets EMFILE.
+    rlimit tight = before;
+    tight.rlim_cur = static_cast<rlim_t>(openDescriptors() + 1);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    Client queued(s.port());
+    const bool connected = queued.connected();
+    for (int i = 0; i < 500 && backoffs == 0; ++i) {  // bounded: 5 s
+      s.onLoop([&] { backoffs = s.server().acceptBackoffs(); });
+      if (backoffs == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
+    ASSERT_TRUE(connected);
+    EXPECT_GT(backoffs, 0u) << "accept never reported running out of descriptors";
+    // Descriptors are back: the paused loop retries within its delay (at most 1 s) and serves.
+    ASSERT_TRUE(queued.send("GET /hello HTTP/1.1\r\nhost: x\r\n\r\n"));
+    auto r = queued.response();
+    ASSERT_TRUE(r) << "the queued connection was not served after descriptors came back";
+    EXPECT_EQ(r->rfind("HTTP/1.1 200", 0), 0u) << *r;
+  }
+  // The pauses were few (a delay growing to 1 s), not a spin.
+  s.onLoop([&] { backoffs = s.server().acceptBackoffs(); });
+  EXPECT_LT(backoffs, 20u);
 }
 
 TEST(AdminHttpServerTest, StopClosesOpenConnectionsAndTheAcceptor) {
