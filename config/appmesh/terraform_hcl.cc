@@ -179,6 +179,11 @@ absl::StatusOr<std::string> findHclConverter() {
     const std::string beside = (self.parent_path() / kBinary).string();
     tried.push_back(beside);
     if (isExecutable(beside)) return beside;
+    // The Debian package keeps private helpers out of PATH: /usr/bin/trellis-cp and
+    // /usr/lib/trellis/trellis-hcl2json.
+    const std::string packaged = (self.parent_path().parent_path() / "lib" / "trellis" / kBinary).string();
+    tried.push_back(packaged);
+    if (isExecutable(packaged)) return packaged;
     const std::string runfiles = absl::StrCat(self.string(), ".runfiles/", kRunfilesPath);
     tried.push_back(runfiles);
     if (isExecutable(runfiles)) return runfiles;

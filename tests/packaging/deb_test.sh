@@ -6,17 +6,17 @@
 # lintian (no errors or warnings), and the extracted binaries' --version. Nothing is installed
 # on this machine.
 #
-#   deb_test.sh TRELLIS_PROXY TRELLIS_CP TRELLIS_INIT
+#   deb_test.sh TRELLIS_PROXY TRELLIS_CP TRELLIS_INIT TRELLIS_HCL2JSON TRELLIS_WEBHOOK
 set -euo pipefail
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
-[ $# -eq 3 ] || fail "usage: deb_test.sh TRELLIS_PROXY TRELLIS_CP TRELLIS_INIT"
+[ $# -eq 5 ] || fail "usage: deb_test.sh TRELLIS_PROXY TRELLIS_CP TRELLIS_INIT TRELLIS_HCL2JSON TRELLIS_WEBHOOK"
 src="${TEST_SRCDIR:?}/${TEST_WORKSPACE:?}"
 tmp="${TEST_TMPDIR:?}/deb"
 rm -rf "$tmp" && mkdir -p "$tmp/bin" "$tmp/out" "$tmp/root"
-cp "$1" "$2" "$3" "$tmp/bin/"
+cp "$1" "$2" "$3" "$4" "$tmp/bin/"  # the webhook is not part of a host's package
 for tool in dpkg-deb dpkg-shlibdeps ldd; do command -v "$tool" >/dev/null || fail "$tool missing (scripts/setup installs dpkg-dev)"; done
 
 version=$(head -n1 "$src/VERSION" | tr -d '[:space:]')
@@ -33,6 +33,8 @@ dpkg-deb --info "$deb" >/dev/null
 depends=$(field Depends)
 # Every library a binary loads belongs to a package that Depends names.
 for b in "$tmp"/bin/*; do
+  # trellis-hcl2json (Go) is statically linked: it loads no library.
+  if ! ldd "$b" >/dev/null 2>&1; then continue; fi
   ldd "$b" | sed -n 's/^.*=> \(\/[^ ]*\) (0x.*$/\1/p' | while read -r lib; do
     pkg=$(dpkg -S "$lib" 2>/dev/null | head -n1 | cut -d: -f1) ||
       pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -n1 | cut -d: -f1) || true
@@ -50,7 +52,7 @@ done
 ok "Depends names the package of every library: $depends"
 
 contents=$(dpkg-deb --contents "$deb")
-for f in ./usr/bin/trellis-proxy ./usr/bin/trellis-cp ./usr/bin/trellis-init \
+for f in ./usr/bin/trellis-proxy ./usr/bin/trellis-cp ./usr/bin/trellis-init ./usr/lib/trellis/trellis-hcl2json \
          ./lib/systemd/system/trellis-cp.service ./etc/default/trellis-cp ./etc/trellis/mesh/ \
          ./usr/share/doc/trellis/copyright ./usr/share/doc/trellis/changelog.gz \
          ./usr/share/man/man1/trellis-proxy.1.gz ./usr/share/man/man8/trellis-cp.8.gz ./usr/share/man/man8/trellis-init.8.gz; do

@@ -20,13 +20,13 @@ set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
-[ $# -eq 3 ] || fail "usage: image_test.sh TRELLIS_PROXY TRELLIS_CP TRELLIS_INIT"
+[ $# -eq 5 ] || fail "usage: image_test.sh TRELLIS_PROXY TRELLIS_CP TRELLIS_INIT TRELLIS_HCL2JSON TRELLIS_WEBHOOK"
 src="${TEST_SRCDIR:?}/${TEST_WORKSPACE:?}"
 export PATH="$PATH:/usr/sbin:/sbin"  # Bazel tests run with a short PATH
 export PATH="$PATH:/usr/sbin:/sbin"
 tmp="${TEST_TMPDIR:?}/image"
 rm -rf "$tmp" && mkdir -p "$tmp/bin" "$tmp/out"
-cp "$1" "$2" "$3" "$tmp/bin/"
+cp "$1" "$2" "$3" "$4" "$5" "$tmp/bin/"
 [ "$(id -u)" = 0 ] || fail "needs root (buildah and podman run as root here)"
 for tool in buildah podman python3; do command -v "$tool" >/dev/null || fail "$tool missing (scripts/setup installs it)"; done
 version=$(head -n1 "$src/VERSION" | tr -d '[:space:]')
@@ -82,6 +82,8 @@ check_config "$cp_config" 'c["Entrypoint"] == ["/usr/bin/trellis-cp", "--mesh-di
 check_config "$cp_config" 'c["User"] not in ("", "0", "root")' "cp image runs as root"
 check_config "$cp_config" 'all(p in c["ExposedPorts"] for p in ("15010/tcp", "15011/tcp"))' "cp image ports"
 has_file "$tmp/cp.files" usr/bin/trellis-cp
+has_file "$tmp/cp.files" usr/bin/trellis-hcl2json  # trellis-cp reads .tf files with it
+has_file "$tmp/cp.files" usr/bin/trellis-webhook   # deploy/kubernetes/webhook.yaml runs it
 for lib in $(libs_of "$tmp/bin/trellis-cp"); do has_file "$tmp/cp.files" "$lib"; done
 ok "cp image: entrypoint trellis-cp --mesh-dir /mesh on 0.0.0.0:15010/15011, non-root, binary and libraries"
 
