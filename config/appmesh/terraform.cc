@@ -768,6 +768,75 @@ bool isTerraformTextFile(const std::string& name) {
   return absl::EndsWith(name, ".tf") || absl::EndsWith(name, ".tfvars");
 }
 
+// What readConfiguration gave each file, kept while the module is unchanged: a file's result
+// depends on every configuration and variables file of its folder and on --var, so the key is
+// all of them. A rebuild after an edit elsewhere in the folder (a route.yaml) then evaluates no
+// Terraform at all; an edit of any .tf file evaluates the module again.
+class ModuleCache {
+ public:
+  static std::string keyOf(const InputFile& file, const LoadOptions& options) {
+    std::string key;
+    for (const auto& [name, value] : options.variables) absl::StrAppend(&key, "var ", name, "=", value, "\n");
+    auto add = [&key](const InputFile& f) {
+      absl::StrAppend(&key, f.name, "\n", f.content.size(), "\n", f.content, "\n");
+    };
+    if (file.folder == nullptr) {
+      add(file);
+      return key;
+    }
+    for (const InputFile& other : *file.folder) {
+      if (other.name == file.name || isConfigFile(other.name) || isVariablesFile(other.name)) add(other);
+    }
+    return key;
+  }
+
+  std::optional<FrontendResult> find(const std::string& file, const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(file);
+    if (it == entries_.end() || it->second.first != key) return std::nullopt;
+    return it->second.second;
+  }
+
+  void put(const std::string& file, std::string key, const FrontendResult& result) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_[file] = {std::move(key), result};
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 256;
+  std::mutex mutex_;
+  std::map<std::string, std::pair<std::string, FrontendResult>> entries_;
+};
+
+ModuleCache& moduleCache() {
+  static ModuleCache* cache = new ModuleCache();
+  return *cache;
+}
+
+
+// A configuration file of the module (.tf through the converter, .tf.json as parsed).
+void readModuleFile(const InputFile& file, const std::vector<YAML::Node>* documents, const LoadOptions& options,
+                    FrontendResult& result) {
+  if (absl::EndsWith(file.name, ".tf")) {
+    absl::StatusOr<YAML::Node> root = parseConfig(file.name, file.content, nullptr);
+    if (!root.ok()) {
+      // HCL's diagnostics already start with "FILE:LINE,COLUMN".
+      result.errors.push_back(absl::IsInvalidArgument(root.status())
+                                  ? std::string(root.status().message())
+                                  : absl::StrCat(file.name, ": ", root.status().message()));
+      return;
+    }
+    readConfiguration(file, *root, options, result);
+    return;
+  }
+  if (documents == nullptr || documents->empty() || !documents->front().IsMap()) {
+    result.errors.push_back(absl::StrCat(file.name, ": expected a JSON object (Terraform's JSON syntax)"));
+    return;
+  }
+  readConfiguration(file, documents->front(), options, result);
+}
+
 std::optional<FrontendResult> readTerraform(const InputFile& file,
                                             const std::vector<YAML::Node>* documents,
                                             const LoadOptions& options) {
@@ -785,31 +854,17 @@ std::optional<FrontendResult> readTerraform(const InputFile& file,
     }
     return result;
   }
-  if (absl::EndsWith(file.name, ".tf")) {
-    absl::StatusOr<YAML::Node> root = parseConfig(file.name, file.content, nullptr);
-    if (!root.ok()) {
-      // HCL's diagnostics already start with "FILE:LINE,COLUMN".
-      result.errors.push_back(absl::IsInvalidArgument(root.status())
-                                  ? std::string(root.status().message())
-                                  : absl::StrCat(file.name, ": ", root.status().message()));
-      return result;
-    }
-    readConfiguration(file, *root, options, result);
+  if (absl::EndsWith(file.name, ".tf") || absl::EndsWith(file.name, ".tf.json")) {
+    // Unchanged module, unchanged result: nothing is parsed or evaluated again.
+    std::string key = ModuleCache::keyOf(file, options);
+    if (std::optional<FrontendResult> cached = moduleCache().find(file.name, key)) return cached;
+    readModuleFile(file, documents, options, result);
+    moduleCache().put(file.name, std::move(key), result);
     return result;
   }
   if (documents == nullptr || documents->empty()) return std::nullopt;
-  const YAML::Node& root = documents->front();
-  if (absl::EndsWith(file.name, ".tf.json")) {
-    if (!root.IsMap()) {
-      result.errors.push_back(
-          absl::StrCat(file.name, ": expected a JSON object (Terraform's JSON syntax)"));
-      return result;
-    }
-    readConfiguration(file, root, options, result);
-    return result;
-  }
-  if (isShowOutput(root)) {
-    readShowOutput(file, root, result);
+  if (isShowOutput(documents->front())) {
+    readShowOutput(file, documents->front(), result);
     return result;
   }
   return std::nullopt;
