@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "xds/cp/cp_process.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "xds/server/test_support.h"
 
@@ -30,65 +31,7 @@ using envoy::service::discovery::v3::DiscoveryResponse;
 
 constexpr char kListenerType[] = "type.googleapis.com/envoy.config.listener.v3.Listener";
 
-// The cp child, its stdout and stderr read line by line with a deadline; killed when destroyed.
-class CpChild {
- public:
-  explicit CpChild(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = fds[0];
-  }
-  ~CpChild() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
-  }
-
-  // The first line (from here on) that contains `needle`, or nullopt after `timeout`.
-  std::optional<std::string> waitForLine(const std::string& needle,
-                                         std::chrono::seconds timeout = std::chrono::seconds(30)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      size_t eol;
-      while ((eol = pending_.find('\n')) != std::string::npos) {
-        std::string line = pending_.substr(0, eol);
-        pending_.erase(0, eol + 1);
-        log_ += line + "\n";
-        if (line.find(needle) != std::string::npos) return line;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-      char buf[4096];
-      const ssize_t n = ::read(out_, buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      pending_.append(buf, static_cast<size_t>(n));
-    }
-  }
-
-  const std::string& log() const { return log_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string pending_;
-  std::string log_;
-};
+using CpChild = trellis::cp::testing::CpProcess;
 
 int portFrom(const std::optional<std::string>& line) {
   int port = 0;
