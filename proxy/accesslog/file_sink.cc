@@ -108,12 +108,14 @@ void FileSink::handOff(uint32_t w, bool by_timer) {
     s.buf.swap(free_.back());
     free_.pop_back();
   }
-  lk.unlock();
-  cv_.notify_one();
-  if (s.buf.capacity() < options_.block_bytes) s.buf.reserve(options_.block_bytes + 16 * 1024);  // warm-up only
+  // Counted before the writer can see the block, so a reader that finds the lines in the file
+  // also finds them counted.
   bump(stats_.write_buffered);
   if (by_timer) bump(stats_.flushed_by_timer);
   if (stats_.write_total_buffered) stats_.write_total_buffered->fetch_add(static_cast<int64_t>(bytes));
+  lk.unlock();
+  cv_.notify_one();
+  if (s.buf.capacity() < options_.block_bytes) s.buf.reserve(options_.block_bytes + 16 * 1024);  // warm-up only
 }
 
 void FileSink::reopen() {

@@ -180,7 +180,7 @@ void Worker::drain(DrainScope scope, std::function<void()> on_empty) {
   stopListeners(scope);
   asio::post(ctx_, [this, on_empty = std::move(on_empty)]() mutable {
     on_empty_ = std::move(on_empty);
-    if (sessions_.empty()) on_empty_();
+    notifyIfDrained();
   });
 }
 
@@ -199,16 +199,34 @@ void Worker::closeAcceptor(ActiveListener& al) {
   if (al.backoff) al.backoff->cancel();
 }
 
+bool Worker::drained() const {
+  if (!sessions_.empty()) return false;
+  auto waiting = [](const std::unique_ptr<ActiveListener>& al) {
+    return al->accept_pending && !al->acceptor->is_open();
+  };
+  return std::none_of(listeners_.begin(), listeners_.end(), waiting) &&
+         std::none_of(retired_listeners_.begin(), retired_listeners_.end(), waiting);
+}
+
+void Worker::notifyIfDrained() {
+  if (!on_empty_ || !drained()) return;
+  drained_.store(true, std::memory_order_release);
+  on_empty_();
+}
+
 void Worker::accept(ActiveListener& al) {
+  al.accept_pending = true;
   al.acceptor->async_accept([this, &al](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
+    al.accept_pending = false;
     if (!al.acceptor->is_open()) {
       // The accept completed just before closeAcceptor closed the socket (the handler was
       // already queued): the connection is taken from the queue, so it is served like the
-      // ones closeAcceptor took, not dropped.
+      // ones closeAcceptor took, not dropped. A drain waited for this handler.
       if (!ec) admit(al.listener, std::move(socket));
+      notifyIfDrained();
       return;
     }
+    if (ec == asio::error::operation_aborted) return;
     if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
         ec == asio::error::no_memory) {
       // Accepting again at once would fail again at once (the connection stays queued): a
@@ -272,6 +290,7 @@ void Worker::resumePausedAccepts() {
 
 std::list<Session*>::iterator Worker::registerSession(Session* s) {
   active_connections_.fetch_add(1, std::memory_order_relaxed);
+  drained_.store(false, std::memory_order_release);
   if (global_connections_) global_connections_->active.fetch_add(1, std::memory_order_relaxed);
   if (const Listener* l = s->listener(); l && l->connections) l->connections->active.fetch_add(1, std::memory_order_relaxed);
   return sessions_.insert(sessions_.end(), s);
@@ -285,7 +304,7 @@ void Worker::unregisterSession(std::list<Session*>::iterator it) {
   sessions_.erase(it);
   active_connections_.fetch_sub(1, std::memory_order_relaxed);
   resumePausedAccepts();  // a descriptor was freed
-  if (sessions_.empty() && on_empty_) on_empty_();
+  notifyIfDrained();
 }
 
 void Worker::closeAll() {

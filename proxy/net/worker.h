@@ -90,6 +90,9 @@ class Worker {
 
   // Safe from any thread.
   int64_t activeConnections() const { return active_connections_.load(std::memory_order_relaxed); }
+  // Whether, since drain() began, the worker has had no session and no accept still to
+  // complete on a closed listener (read by the main thread when a worker reports empty).
+  bool reportedDrained() const { return drained_.load(std::memory_order_acquire); }
 
   // Worker-thread state used by sessions.
   const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
@@ -119,6 +122,9 @@ class Worker {
     std::unique_ptr<boost::asio::steady_timer> backoff;
     std::chrono::milliseconds backoff_delay{0};
     bool paused = false;
+    // An async_accept is outstanding. After closeAcceptor its handler still runs once, possibly
+    // with a connection accepted just before the close: the drain waits for it.
+    bool accept_pending = false;
   };
   void accept(ActiveListener& al);
   // Accepts what is queued (without waiting) and closes the listening socket.
@@ -128,6 +134,9 @@ class Worker {
   // Otherwise closes it and counts the overflow.
   void admit(const std::shared_ptr<const Listener>& listener, boost::asio::ip::tcp::socket socket);
   static bool inScope(const Listener& listener, DrainScope scope);
+  // No session left and no closed listener's accept still to complete: a drain is over.
+  bool drained() const;
+  void notifyIfDrained();
 
   uint32_t id_;
   boost::asio::io_context ctx_;
@@ -148,6 +157,7 @@ class Worker {
   std::vector<const Listener*> discouraged_;  // listeners whose connections drain
   std::function<void()> on_empty_;
   std::atomic<int64_t> active_connections_{0};
+  std::atomic<bool> drained_{false};
   ConnectionCount* global_connections_ = nullptr;
 };
 

@@ -566,7 +566,9 @@ void Server::onWorkerEmpty() {
   // sidecar still accepts): count the connections now, on every worker.
   if (stopped_) return;
   for (auto& w : workers_) {
-    if (w->activeConnections() != 0) return;
+    // A worker whose closed listener still has an accept to complete is not empty yet: that
+    // connection was accepted by the kernel and will be served (it reports again after).
+    if (w->activeConnections() != 0 || !w->reportedDrained()) return;
   }
   spdlog::info("drain: no connection left");
   finishShutdown();

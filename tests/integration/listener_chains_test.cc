@@ -674,7 +674,8 @@ TEST(ListenerChainsTest, NoDefaultChainOnAnOutboundListenerCountsTcpEgressDenied
 // unbound listener opens no port, the binding one serves its own chain.
 TEST(ListenerChainsTest, UnboundListenerOpensNoPort) {
   TcpEchoServer app;
-  const uint16_t unbound = unusedPort();
+  const ReservedPort unbound_held;
+  const uint16_t unbound = unbound_held.port();
   ASSERT_NE(unbound, 0);
   Proxy p(bootstrap(listener("outbound", "127.0.0.1", 0,
                              "    use_original_dst: true\n    listener_filters: [{name: "

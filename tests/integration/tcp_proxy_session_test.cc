@@ -189,7 +189,8 @@ TEST(TcpProxySessionTest, WeightedSplit) {
 
 TEST(TcpProxySessionTest, ConnectFailureRetriedOnAnotherHost) {
   TcpEchoServer alive;
-  const uint16_t dead = unusedPort();
+  const ReservedPort dead_held;
+  const uint16_t dead = dead_held.port();
   ASSERT_NE(dead, 0);
   Options o{{{"c", {dead, alive.port()}}}};
   o.max_connect_attempts = 2;
@@ -198,8 +199,10 @@ TEST(TcpProxySessionTest, ConnectFailureRetriedOnAnotherHost) {
 }
 
 TEST(TcpProxySessionTest, AllHostsDeadClosesTheClient) {
-  const uint16_t dead1 = unusedPort();
-  const uint16_t dead2 = unusedPort();
+  const ReservedPort dead1_held;
+  const uint16_t dead1 = dead1_held.port();
+  const ReservedPort dead2_held;
+  const uint16_t dead2 = dead2_held.port();
   Options o{{{"c", {dead1, dead2}}}};
   o.max_connect_attempts = 2;
   SessionHarness h(o);

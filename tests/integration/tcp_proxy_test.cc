@@ -159,7 +159,8 @@ TEST(TcpProxyTest, WeightedClustersSplit80To20) {
 
 TEST(TcpProxyTest, ConnectFailureIsRetriedOnAnotherHost) {
   TcpEchoServer alive;
-  const uint16_t dead = unusedPort();
+  const ReservedPort dead_held;
+  const uint16_t dead = dead_held.port();
   ASSERT_NE(dead, 0);
   // One worker: its round-robin cursor sends some first attempts to the dead host.
   WholeProxy p({{"c", {dead, alive.port()}}}, "max_connect_attempts: 2", 1);
@@ -168,8 +169,10 @@ TEST(TcpProxyTest, ConnectFailureIsRetriedOnAnotherHost) {
 }
 
 TEST(TcpProxyTest, AllHostsDeadClosesTheClientWithoutBytes) {
-  const uint16_t dead1 = unusedPort();
-  const uint16_t dead2 = unusedPort();
+  const ReservedPort dead1_held;
+  const uint16_t dead1 = dead1_held.port();
+  const ReservedPort dead2_held;
+  const uint16_t dead2 = dead2_held.port();
   WholeProxy p({{"c", {dead1, dead2}}}, "max_connect_attempts: 2");
   ASSERT_TRUE(p.ok());
   tcp_cases::allHostsDead(p);

@@ -66,7 +66,8 @@ TEST(UpstreamFailureTest, UpstreamClosingMidResponseClosesTheClientConnection) {
 
 TEST(UpstreamFailureTest, RefusedConnectionGives503WithFlagUF) {
   FakeUpstream good(replyWith(200, "good"));
-  const uint16_t dead_port = unusedPort();
+  const ReservedPort dead_port_held;
+  const uint16_t dead_port = dead_port_held.port();
   ASSERT_NE(dead_port, 0);
   auto proxy = ProxyUnderTest::start(bootstrapYaml(twoRoutes(), {{"good", {good.port()}}, {"broken", {dead_port}}}), 2);
   ASSERT_TRUE(proxy.ok()) << proxy.status();

@@ -118,6 +118,7 @@ if ! probe=$("${podman[@]}" run --rm --network none "${limits[@]}" "$proxy_image
     *"cgroups in hybrid mode not supported"*) reason="the OCI runtime ($runtime) refuses this machine's hybrid cgroup v1/v2 layout" ;;
     *"setrlimit"*"Operation not permitted"*) reason="the container runtime may not set rlimits (no CAP_SYS_RESOURCE): $probe" ;;
     *"user namespaces"*|*"unshare"*"Operation not permitted"*) reason="namespaces cannot be created here: $probe" ;;
+    *"no cgroup mount found"*) reason="no cgroup filesystem is mounted (a chroot, such as the fresh-machine check's, has none): the OCI runtime ($runtime) cannot create a container" ;;
     *"mount"*"Operation not permitted"*|*"mount"*"permission denied"*) reason="mounts are not permitted here: $probe" ;;
   esac
   if [ -n "$reason" ]; then

@@ -95,4 +95,12 @@ uint16_t unusedPort() {
   return port;  // the socket closes here, never having listened
 }
 
+ReservedPort::ReservedPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  sockaddr_in a = loopback(0);
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return;
+  socklen_t len = sizeof(a);
+  ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+}
+
 }  // namespace trellis::tests

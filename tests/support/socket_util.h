@@ -44,7 +44,20 @@ void setTimeouts(int fd, std::chrono::milliseconds timeout);
 // Writes every byte (no SIGPIPE); false on error or send timeout.
 bool writeAll(int fd, std::string_view data);
 
-// A port that was free a moment ago and has no listener: connecting to it is refused.
+// A port that was free a moment ago and has no listener: connecting to it is refused. Another
+// bind to port 0 may take it next; where a port must stay without a listener, use ReservedPort.
 uint16_t unusedPort();
+
+// A loopback port held bound, never listening, for as long as this object lives: connecting to
+// it is refused, and no bind to port 0 (the proxy's admin, a fake upstream) can be given it.
+class ReservedPort {
+ public:
+  ReservedPort();
+  uint16_t port() const { return port_; }
+
+ private:
+  Fd fd_;
+  uint16_t port_ = 0;
+};
 
 }  // namespace trellis::tests
